@@ -61,8 +61,13 @@ def test_interrupt_leaves_a_resumable_study(tmp_path):
     table = read_rows(res.root / "trials.csv")
     assert [(r["state"], r["reason"]) for r in table] == [("COMPLETE", ""), ("FAIL", "interrupted")]
     assert res.summary["best_trial"] == 0 and res.test_accuracy is not None  # nothing finished is lost
-    res2 = run_study(cfg)
-    assert not res2.interrupted and res2.summary["trials"] == {"COMPLETE": 2, "FAIL": 1}
+    res2 = run_study(cfg)  # the interrupted trial is retried from its checkpoint and does not count toward the 3
+    assert not res2.interrupted and res2.summary["trials"] == {"COMPLETE": 3, "FAIL": 1}
+    table = read_rows(res.root / "trials.csv")
+    assert table[2]["retry_of"] == "1" and table[2]["state"] == "COMPLETE"
+    epochs = [int(r["epoch"]) for r in read_rows(res.root / "trials" / "2" / "history.csv")]
+    assert epochs == [1, 2, 3], epochs  # epoch 1 was checkpointed before the interrupt; epochs 2 and 3 ran in the retry
+    assert not list(res.root.glob("trials/*/backup"))  # finished trials keep no checkpoints
 
 
 def test_a_trial_left_running_by_a_dead_process_is_retried(tmp_path):
@@ -78,6 +83,7 @@ def test_a_trial_left_running_by_a_dead_process_is_retried(tmp_path):
     table = read_rows(res.root / "trials.csv")
     assert table[0]["state"] == "FAIL" and table[0]["reason"] == "interrupted"
     assert table[1]["retry_of"] == "0" and table[1]["state"] == "COMPLETE"
+    assert res.summary["trials"] == {"FAIL": 1, "COMPLETE": 2}  # the interrupted trial does not count toward the 2
     assert table[1]["activation"] == "elu" and table[1]["filters"] == "16"  # same parameters
     assert zombie.number == 0
 
