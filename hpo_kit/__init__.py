@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/15_api.ipynb #0f65147a
+# %% ../nbs/15_api.ipynb #31429861
 __version__ = "0.0.1"
 from .config import StudyConfig, ConfigError
 from .data import Dataset, from_arrays, load_dataset
-from .study import run_study, StudyResult
+from .study import run_study, resume_study, StudyResult
