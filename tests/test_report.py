@@ -1,0 +1,104 @@
+"""Results people keep: optuna-dashboard reads the journal; the report renders offline in headless Chromium;
+plot_mode decides the per-trial figures; exports reload and reproduce the best model's predictions."""
+import json, os, re, subprocess, zipfile
+from io import BytesIO
+from pathlib import Path
+from wsgiref.util import setup_testing_defaults
+
+import numpy as np
+import pytest
+
+from hpo_kit.config import StudyConfig
+from hpo_kit.study import run_study
+
+OUT = Path(os.environ.get("HPO_KIT_TEST_OUTPUT", Path(__file__).parent.parent / "test-output"))
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    "A small health-mode study whose report keeps every trial's figures."
+    root = tmp_path_factory.mktemp("report")
+    return run_study(StudyConfig(trials=3, max_epochs=2, mode="health", plot_mode="all", output=str(root))).root
+
+
+def test_optuna_dashboard_opens_the_journal(study):
+    from optuna_dashboard import wsgi
+    from optuna_dashboard._storage_url import get_storage  # the loader behind `optuna-dashboard <path>`
+    app = wsgi(get_storage(str(study / "journal.log")))
+    env = {}; setup_testing_defaults(env); env["PATH_INFO"] = "/api/studies"
+    status = []
+    body = b"".join(app(env, lambda s, h, exc_info=None: status.append(s)))
+    assert status[0].startswith("200")
+    (s,) = json.loads(body)["study_summaries"]
+    assert s["study_name"] == "digits-health" and s["directions"] == ["maximize"]
+    env["PATH_INFO"] = f"/api/studies/{s['study_id']}"
+    detail = json.loads(b"".join(app(env, lambda *a: None)))
+    assert len(detail["trials"]) == 3
+
+
+@pytest.mark.parametrize("mode,expect", [("none", 0), ("best", 1), ("all", 3)])
+def test_plot_mode_decides_per_trial_figures(study, mode, expect):
+    from hpo_kit.report import build_report
+    cfg = (study / "config.yaml").read_text()
+    (study / "config.yaml").write_text(re.sub(r"plot_mode: \w+", f"plot_mode: {mode}", cfg))
+    try: text = build_report(study).read_text()
+    finally: (study / "config.yaml").write_text(cfg)
+    assert len(re.findall(r'<section id="trial-\d+">', text)) == expect
+
+
+def test_report_renders_offline_in_chromium(study):
+    from playwright.sync_api import sync_playwright
+    from hpo_kit.report import build_report
+    report = build_report(study)
+    OUT.mkdir(parents=True, exist_ok=True)
+    errors, requests = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        ctx = browser.new_context(offline=True, viewport=dict(width=1280, height=900))
+        page = ctx.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
+        page.goto(report.as_uri())
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0 && "
+                               "[...document.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('.main-svg'))", timeout=60000)
+        sections = page.eval_on_selector_all("section", "els => els.map(e => [e.id, e.querySelectorAll('.js-plotly-plot .main-svg').length])")
+        page.screenshot(path=str(OUT / "report.png"), full_page=False)
+        page.locator("#confusion").screenshot(path=str(OUT / "report-confusion.png"))
+        browser.close()
+    assert not errors, errors
+    assert not requests, requests  # nothing fetched from the network: the report is self-contained
+    rendered = dict(sections)
+    for sid in ("history", "importance", "parallel", "slices", "pareto", "trials", "confusion", "architecture", "trial-0"):
+        assert rendered.get(sid, 0) >= 1, (sid, rendered)
+
+
+@pytest.mark.parametrize("fmt", ["keras", "savedmodel", "tflite"])
+def test_exports_reproduce_predictions(study, fmt):
+    import keras, tensorflow as tf
+    from hpo_kit.data import load_dataset
+    r = subprocess.run(["hpo-kit", "export", str(study), "--format", fmt], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = study / "exports" / fmt
+    x = load_dataset("digits").x_test[:32]
+    expected = keras.saving.load_model(study / "best_model.keras", compile=False).predict(x, verbose=0)
+    if fmt == "keras": got = keras.saving.load_model(out / "model.keras", compile=False).predict(x, verbose=0)
+    elif fmt == "savedmodel":
+        loaded = tf.saved_model.load(str(out / "savedmodel")); got = loaded.serve(tf.constant(x)).numpy()
+    else:
+        it = tf.lite.Interpreter(model_path=str(out / "model.tflite"))
+        it.resize_tensor_input(it.get_input_details()[0]["index"], x.shape); it.allocate_tensors()
+        it.set_tensor(it.get_input_details()[0]["index"], x); it.invoke(); got = it.get_tensor(it.get_output_details()[0]["index"])
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["input_shape"] == [8, 8, 1] and len(meta["class_names"]) == 10 and meta["hyperparameters"] and meta["versions"]
+
+
+def test_bundle_command(study):
+    r = subprocess.run(["hpo-kit", "bundle", str(study)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with zipfile.ZipFile(study / f"{study.name}-bundle.zip") as z:
+        names = {n.split("/", 1)[1] for n in z.namelist()}
+    assert {"report.html", "best_model.keras", "best_hyperparameters.yaml", "trials.csv", "summary.json"} <= names
