@@ -1,0 +1,49 @@
+"""The tutorials run top to bottom in a real Jupyter kernel (nbclient); their outputs hold the live charts and the
+form, and a notebook saved after its 5-trial study stays small."""
+import json, shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+TUTORIALS = Path(__file__).parent.parent / "nbs" / "tutorials"
+
+
+def execute(name, tmp_path):
+    shutil.copy(TUTORIALS / name, tmp_path / name)
+    nb = nbformat.read(tmp_path / name, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbformat.write(nb, tmp_path / name)
+    return nb, tmp_path / name
+
+
+def plotly_figures(nb):
+    return [o["data"]["application/vnd.plotly.v1+json"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if "application/vnd.plotly.v1+json" in o.get("data", {})]
+
+
+def title(fig): return fig["layout"].get("title", {}).get("text", "")
+
+
+def test_quickstart(tmp_path):
+    nb, path = execute("quickstart.ipynb", tmp_path)
+    assert "colab.research.google.com" in nb.cells[0].source  # the Open in Colab badge
+    widgets = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert widgets, "the form is displayed"
+    figs = plotly_figures(nb)
+    curves = [f for f in figs if "training curves" in title(f)]
+    assert curves and len(curves[0]["data"][0]["x"]) >= 2  # the live training chart, with both epochs
+    assert any(title(f) == "Optimization history" for f in figs) and any("model health" in title(f) for f in figs)
+    assert path.stat().st_size < 200_000, path.stat().st_size  # after a 5-trial study with live charts
+    summary = json.loads((tmp_path / "runs" / "quickstart" / "summary.json").read_text())
+    assert sum(summary["trials"].values()) == 5
+
+
+def test_resume_tutorial(tmp_path):
+    nb, _ = execute("resume.ipynb", tmp_path)
+    rows = (tmp_path / "runs" / "resume-demo" / "trials.csv").read_text()
+    assert ",FAIL," in rows and "interrupted" in rows
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    assert "continued trial 1: [('1'," in printed and "('2'," in printed and "('4'," in printed
+    assert any("training curves" in title(f) for f in plotly_figures(nb))
