@@ -19,8 +19,11 @@ def execute(name, tmp_path):
 
 
 def plotly_figures(nb):
-    return [o["data"]["application/vnd.plotly.v1+json"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-            if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    "Plotly figures in cell outputs and in the outputs of Output widgets (where the live charts are redrawn)."
+    outs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    outs += [o for m in state.values() if m["model_name"] == "OutputModel" for o in m["state"].get("outputs", [])]
+    return [o["data"]["application/vnd.plotly.v1+json"] for o in outs if "application/vnd.plotly.v1+json" in o.get("data", {})]
 
 
 def title(fig): return fig["layout"].get("title", {}).get("text", "")
