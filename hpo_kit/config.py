@@ -10,9 +10,10 @@ from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['DATASETS', 'MODES', 'PRUNERS', 'SAMPLERS', 'PLOT_MODES', 'ACTIVATIONS', 'HEALTH_METRICS', 'HEALTH_HELP', 'OBJECTIVES',
-           'STORAGE_PREFIXES', 'HELP', 'BUDGET_FIELDS', 'ObjectiveSpec', 'mask_secret', 'ConfigError', 'StudyConfig',
-           'parse_options', 'config_from', 'config_to_yaml', 'config_from_yaml', 'config_diff']
+__all__ = ['DATASETS', 'MODES', 'PRUNERS', 'SAMPLERS', 'PLOT_MODES', 'PRECISIONS', 'JIT_CHOICES', 'ACTIVATIONS', 'HEALTH_METRICS',
+           'HEALTH_HELP', 'OBJECTIVES', 'STORAGE_PREFIXES', 'HELP', 'BUDGET_FIELDS', 'FINAL_FIELDS', 'ObjectiveSpec',
+           'mask_secret', 'ConfigError', 'StudyConfig', 'parse_options', 'config_from', 'config_to_yaml',
+           'config_from_yaml', 'config_diff']
 
 # %% ../nbs/00_config.ipynb #cc35d202
 DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "gtsrb", "imdb", "reuters")
@@ -20,6 +21,8 @@ MODES = ("simple", "health")
 PRUNERS = ("none", "median", "hyperband")
 SAMPLERS = ("tpe", "random")
 PLOT_MODES = ("all", "best", "none")
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+JIT_CHOICES = ("auto", "true", "false")
 ACTIVATIONS = ("relu", "elu", "gelu", "swish", "leaky_relu", "tanh", "selu")
 HEALTH_METRICS = ("neuron_utilization", "gradient_health", "training_stability", "convergence_quality",
                   "accuracy_consistency", "parameter_efficiency")
@@ -89,6 +92,11 @@ HELP = dict(
     max_params="largest parameter count a model may have; bigger architectures are rejected before training",
     health_every="measure model health every this many epochs (0: never; mode=health needs at least 1)",
     health_weights="weights of the six health metrics in overall health, summing to 1, e.g. neuron_utilization:0.5,gradient_health:0.5 (empty: equal)",
+    space="what the search varies: a mapping of parameter to a fixed value, a [low, high] range or a list of choices, e.g. {batch_size: 128, learning_rate: [1e-4, 3e-3]} (empty: the documented defaults; see nbs/03_space)",
+    refit="after the search, train the best configuration again on training + validation data for its best epoch count, and use that as the final model",
+    ensemble="final model averages the predictions of this many best trials (2 or more; 0: no ensemble)",
+    precision="'auto' (mixed_bfloat16 on GPUs of compute capability 8.0+, mixed_float16 on 7.x, else float32), float32, mixed_float16 or mixed_bfloat16",
+    jit_compile="compile training steps with XLA: 'auto' (on a GPU), true or false",
 )
 
 # %% ../nbs/00_config.ipynb #b242a0f8
@@ -116,8 +124,17 @@ class StudyConfig:
     max_params:int=2_000_000 # parameter budget of one model
     health_every:int=1 # epochs between health measurements; 0 never
     health_weights:dict|None=None # metric -> weight, summing to 1; None is equal weights
+    space:dict|None=None # parameter -> fixed value, [low, high] range or choices; None: the defaults of `space.SPACE`
+    refit:bool=True # final model: the best configuration trained on train + validation
+    ensemble:int=0 # final model: average of the best `ensemble` trials (0: none)
+    precision:str="auto" # Keras dtype policy, or 'auto'
+    jit_compile:str="auto" # XLA: 'auto', 'true' or 'false'
 
-    def __post_init__(self): _validate(self)
+    def __post_init__(self):
+        from hpo_kit.space import normalize_space  # the parameters are described there, below this module
+        self.space = normalize_space(self.space) if self.space else None
+        if isinstance(self.jit_compile, bool): self.jit_compile = str(self.jit_compile).lower()  # YAML reads true as a bool
+        _validate(self)
 
     @property
     def study_name(self)->str:
@@ -231,6 +248,15 @@ def _validate(cfg:StudyConfig):
     _number(p, cfg, "health_every", int, 0)
     if cfg.mode == "health" and cfg.health_every == 0: p.append("health_every=0 turns health off, but mode=health needs it: use 1 or more.")
     _validate_weights(p, cfg.health_weights)
+    from hpo_kit.space import check_space
+    p += check_space(cfg.space)
+    if cfg.space and "activation" in cfg.space and cfg.activation_override:
+        p.append("space sets activation and activation_override fixes it: use one of the two.")
+    if not isinstance(cfg.refit, bool): p.append(f"refit={cfg.refit!r} must be true or false.")
+    _number(p, cfg, "ensemble", int, 0)
+    if cfg.ensemble == 1: p.append("ensemble=1 is one model: use 0 (no ensemble) or 2 or more.")
+    _choice(p, cfg, "precision", PRECISIONS)
+    _choice(p, cfg, "jit_compile", JIT_CHOICES)
     if p: raise ConfigError("Invalid study configuration:\n  - " + "\n  - ".join(p))
 
 # %% ../nbs/00_config.ipynb #6caa346c
@@ -251,11 +277,23 @@ def _mapping(key, text):
         except ValueError: raise ConfigError(f"{key}: {num.strip()!r} (for {name.strip()}) is not a number.") from None
     return out
 
+def _flow(key, text):
+    try: v = yaml.safe_load(text)
+    except yaml.YAMLError as e: raise ConfigError(f"{key}: {text!r} is not a YAML mapping ({str(e).splitlines()[0]}).") from None
+    if not isinstance(v, dict): raise ConfigError(f"{key}={text!r} must be a mapping, e.g. {key}='{{batch_size: 128, learning_rate: [1e-4, 3e-3]}}'.")
+    return v
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
 def _coerce(key, text:str):
     "Convert the CLI string `text` to the type of option `key`."
     t = _field_types()[key]
     if "None" in t and text.strip().lower() in ("", "none", "null"): return None
+    if key == "space": return _flow(key, text)
     if t.startswith("dict"): return _mapping(key, text)
+    if t.startswith("bool"):
+        if text.strip().lower() in _TRUE + _FALSE: return text.strip().lower() in _TRUE
+        raise ConfigError(f"{key}={text!r} is not true or false.")
     try:
         if t.startswith("int"): return int(text)
         if t.startswith("float"): return float(text)
@@ -299,9 +337,10 @@ def config_from_yaml(path_or_text:Path|str)->StudyConfig:
 
 # %% ../nbs/00_config.ipynb #8a92b39c
 BUDGET_FIELDS = ("trials", "timeout")
+FINAL_FIELDS = ("refit", "ensemble")  # decide only the final model, so a finished study may be reopened to change them
 _LOCATION_FIELDS = ("output", "study", "storage", "credentials")
 
 def config_diff(old:StudyConfig, new:StudyConfig)->list[str]:
     "Readable lines for each option that differs between `old` and `new`, budget and location aside."
     a, b = asdict(old), asdict(new)
-    return [f"{k}: {a[k]!r} -> {b[k]!r}" for k in a if k not in BUDGET_FIELDS + _LOCATION_FIELDS and a[k] != b[k]]
+    return [f"{k}: {a[k]!r} -> {b[k]!r}" for k in a if k not in BUDGET_FIELDS + FINAL_FIELDS + _LOCATION_FIELDS and a[k] != b[k]]

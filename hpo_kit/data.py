@@ -31,14 +31,21 @@ class Dataset:
     vocab_size:int=0 # text: token ids are < vocab_size (0 pads)
     flip_ok:bool=False # images: a horizontal flip keeps the class
     preprocessing:dict=field(default_factory=dict) # what was done to the raw data
+    test_reads:int=field(default=0, compare=False) # how often `x_test` was read (the search never reads it)
+
+    def __getattribute__(self, name):
+        if name == "x_test": object.__setattr__(self, "test_reads", object.__getattribute__(self, "test_reads") + 1)
+        return object.__getattribute__(self, name)
 
     @property
     def num_classes(self)->int: return len(self.class_names)
     @property
     def input_shape(self)->tuple: return tuple(self.x_train.shape[1:])
+    @property
+    def n_test(self)->int: return len(self.y_test)
     def __repr__(self):
         return (f"Dataset({self.name!r}, {self.modality}, input {self.input_shape}, {self.num_classes} classes, "
-                f"train/val/test {len(self.x_train)}/{len(self.x_val)}/{len(self.x_test)})")
+                f"train/val/test {len(self.x_train)}/{len(self.x_val)}/{self.n_test})")
 
 # %% ../nbs/02_data.ipynb #2f15b9c8
 def detect_modality(x)->str:

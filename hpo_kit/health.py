@@ -9,14 +9,19 @@ import numpy as np
 from .config import HEALTH_METRICS
 
 # %% auto #0
-__all__ = ['HEALTH_COLUMNS', 'EXPLODING_RMS', 'VANISHING_RATIO', 'ZERO_RMS', 'neuron_utilization', 'gradient_health',
-           'training_stability', 'convergence_quality', 'accuracy_consistency', 'parameter_efficiency',
-           'overall_health', 'assess']
+__all__ = ['HEALTH_COLUMNS', 'EXPLODING_RMS', 'VANISHING_RATIO', 'ZERO_RMS', 'chance_level', 'neuron_utilization',
+           'gradient_health', 'training_stability', 'convergence_quality', 'accuracy_consistency',
+           'parameter_efficiency', 'overall_health', 'assess']
 
 # %% ../nbs/05_health.ipynb #e618a9f1
 HEALTH_COLUMNS = tuple(f"health_{m}" for m in HEALTH_METRICS) + ("health_overall",)  # per-epoch columns of history.csv
 
 def _clip(v:float)->float: return float(min(1.0, max(0.0, v)))
+
+def chance_level(labels, num_classes:int)->float:
+    "The accuracy of always guessing the most common class: the larger of 1/classes and that class's share of `labels`."
+    counts = np.bincount(np.asarray(labels, int), minlength=num_classes)
+    return float(max(1 / max(num_classes, 2), counts.max() / max(counts.sum(), 1)))
 
 # %% ../nbs/05_health.ipynb #3f1265e2
 def neuron_utilization(layers:list[dict])->tuple[float, dict]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging, math, os, sys
 
 # %% auto #0
-__all__ = ['import_keras', 'import_keras_quietly', 'build_model', 'OverBudget', 'check_budget', 'make_optimizer', 'compile_model']
+__all__ = ['import_keras', 'import_keras_quietly', 'build_model', 'count_params', 'make_optimizer', 'one_hot_labels',
+           'compile_model']
 
 # %% ../nbs/04_models.ipynb #441c6847
 class _NoRetraceWarning(logging.Filter):
@@ -45,18 +46,26 @@ def _image_body(L, x, p, data):
         for layer in _augmentation(L, p["augment"], data.flip_ok): x = layer(x)
     side = min(data.input_shape[:2])
     for i in range(1, p["conv_blocks"] + 1):
-        x = L.Conv2D(min(256, p["filters"] * 2 ** (i - 1)), p["kernel_size"], padding="same",
-                     use_bias=not p["batch_norm"], name=f"conv_{i}")(x)
+        x = L.Conv2D(_width(p, i), p["kernel_size"], padding="same", use_bias=not p["batch_norm"], name=f"conv_{i}")(x)
         if p["batch_norm"]: x = L.BatchNormalization(momentum=0.9, name=f"conv_{i}_bn")(x)  # 0.99 lags over short trials
         x = L.Activation(p["activation"], name=f"conv_{i}_act")(x)
         if side >= 2: x, side = L.MaxPooling2D(2, name=f"conv_{i}_pool")(x), side // 2
     return L.GlobalAveragePooling2D(name="global_avg")(x) if p["pooling"] == "global_avg" else L.Flatten(name="flatten")(x)
 
+def _width(p, i): return min(256, p["filters"] * 2 ** (i - 1))
+
 def _text_body(L, x, p, data):
-    x = L.Embedding(data.vocab_size, p["embedding_dim"], mask_zero=True, name="embedding")(x)
-    for i in range(1, p["lstm_layers"] + 1):
-        lstm = L.LSTM(p["lstm_units"], return_sequences=i < p["lstm_layers"], name=f"lstm_{i}")
-        x = L.Bidirectional(lstm, name=f"lstm_{i}_bi")(x) if p["bidirectional"] else lstm(x)
+    enc = p["encoder"]
+    # recurrent layers read the zero padding in front of each text instead of a mask: that keeps cuDNN's fast kernels on a GPU
+    x = L.Embedding(data.vocab_size, p["embedding_dim"], mask_zero=enc == "pooled", name="embedding")(x)
+    if enc == "pooled": return L.GlobalAveragePooling1D(name="mean_pool")(x)
+    if enc == "conv":
+        x = L.Conv1D(p["units"], p["kernel_size"], padding="same", name="conv1d")(x)
+        return L.GlobalMaxPooling1D(name="max_pool")(L.Activation(p["activation"], name="conv1d_act")(x))
+    RNN = L.LSTM if enc == "lstm" else L.GRU
+    for i in range(1, p["rnn_layers"] + 1):
+        rnn = RNN(p["units"], return_sequences=i < p["rnn_layers"], name=f"{enc}_{i}")
+        x = L.Bidirectional(rnn, name=f"{enc}_{i}_bi")(x) if p["bidirectional"] else rnn(x)
     return x
 
 # %% ../nbs/04_models.ipynb #3f1d5a68
@@ -71,18 +80,33 @@ def build_model(params:dict, data)->"keras.Model":
         x = L.Dense(params["dense_units"], name=f"dense_{i}")(x)
         x = L.Activation(params["activation"], name=f"dense_{i}_act")(x)
         x = L.Dropout(params["dropout"], name=f"dense_{i}_dropout")(x)
-    outputs = L.Dense(data.num_classes, activation="softmax", name="output")(x)
-    return keras.Model(inputs, outputs, name=f"{'cnn' if image else 'lstm'}_{data.name}")
+    outputs = L.Dense(data.num_classes, activation="softmax", dtype="float32", name="output")(x)  # float32 under mixed precision too
+    return keras.Model(inputs, outputs, name=f"{'cnn' if image else params['encoder']}_{data.name}")
 
 # %% ../nbs/04_models.ipynb #8dd7445e
-class OverBudget(Exception):
-    "A model with more parameters than the study allows."
+def _text_params(p:dict, vocab:int)->tuple[int, int]:
+    E, enc = p["embedding_dim"], p["encoder"]
+    n, out = vocab * E, E
+    if enc == "conv": n, out = n + p["kernel_size"] * E * p["units"] + p["units"], p["units"]
+    elif enc in ("lstm", "gru"):
+        U, d = p["units"], 2 if p["bidirectional"] else 1
+        for _ in range(p["rnn_layers"]):  # Keras: LSTM 4 gates with one bias each, GRU 3 gates with two (reset_after)
+            n += d * (4 * U * (out + U + 1) if enc == "lstm" else 3 * U * (out + U + 2)); out = d * U
+    return n, out
 
-def check_budget(model, max_params:int)->int:
-    "The parameter count of `model`; `OverBudget` if it exceeds `max_params`."
-    n = model.count_params()
-    if n > max_params: raise OverBudget(f"{n:,} parameters exceed the budget of {max_params:,} (max_params)")
-    return n
+def _image_params(p:dict, shape:tuple)->tuple[int, int]:
+    (h, w), c, n = shape[:2], shape[-1], 0
+    for i in range(1, p["conv_blocks"] + 1):
+        f = _width(p, i)
+        n += p["kernel_size"] ** 2 * c * f + (2 * f if p["batch_norm"] else f); c = f  # batch norm's gamma and beta replace the bias
+        if min(h, w) >= 2: h, w = h // 2, w // 2
+    return n, (c if p["pooling"] == "global_avg" else h * w * c)
+
+def count_params(params:dict, data)->int:
+    "The trainable parameters of `build_model(params, data)`, computed without building it."
+    n, out = _image_params(params, data.input_shape) if data.modality == "image" else _text_params(params, data.vocab_size)
+    for _ in range(params["dense_layers"]): n, out = n + (out + 1) * params["dense_units"], params["dense_units"]
+    return n + (out + 1) * data.num_classes
 
 # %% ../nbs/04_models.ipynb #03a8c71a
 def make_optimizer(params:dict, steps_per_epoch:int, max_epochs:int):
@@ -98,10 +122,16 @@ def make_optimizer(params:dict, steps_per_epoch:int, max_epochs:int):
                 sgd=lambda: O.SGD(momentum=0.9, nesterov=True, weight_decay=wd, **kw),
                 rmsprop=lambda: O.RMSprop(weight_decay=wd, **kw))[params["optimizer"]]()
 
-def compile_model(model, params:dict, steps_per_epoch:int, max_epochs:int):
+def one_hot_labels(params:dict)->bool:
+    "Whether a trial with `params` trains on one-hot labels (only label smoothing needs them)."
+    return params.get("label_smoothing", 0) > 0
+
+def compile_model(model, params:dict, steps_per_epoch:int, max_epochs:int, steps_per_execution:int=1, jit_compile:bool=False):
     "Compile `model` with the optimizer, loss and metrics of `params`."
-    keras = import_keras()
-    model.compile(optimizer=make_optimizer(params, steps_per_epoch, max_epochs),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=params["label_smoothing"]),
-                  metrics=["accuracy"])
+    keras = import_keras(); L, M = keras.losses, keras.metrics
+    if one_hot_labels(params):
+        loss, metrics = L.CategoricalCrossentropy(label_smoothing=params["label_smoothing"]), ["accuracy", M.CategoricalCrossentropy(name="xent")]
+    else: loss, metrics = L.SparseCategoricalCrossentropy(), ["accuracy"]
+    model.compile(optimizer=make_optimizer(params, steps_per_epoch, max_epochs), loss=loss, metrics=metrics,
+                  steps_per_execution=steps_per_execution, jit_compile=jit_compile)
     return model

@@ -8,12 +8,12 @@ import json, math, platform, sys, time
 from pathlib import Path
 import numpy as np
 import yaml
-from .config import StudyConfig
+from .config import OBJECTIVES, StudyConfig
 from .storage import copy_atomic, write_atomic, write_rows, read_rows
 
 # %% auto #0
-__all__ = ['is_interrupted', 'trial_rows', 'best_trial', 'pareto_front', 'write_best', 'test_accuracy', 'versions',
-           'read_summary', 'write_results', 'trial_records']
+__all__ = ['SKIPPED', 'LEADER_MARGIN', 'is_interrupted', 'is_skipped', 'counts', 'trial_rows', 'ranked_trials', 'best_trial',
+           'pareto_front', 'write_best', 'versions', 'read_summary', 'write_results', 'trial_records']
 
 # %% ../nbs/12_results.ipynb #327006ca
 def _fmt(v):
@@ -24,13 +24,23 @@ def is_interrupted(t)->bool:
     "A FAIL trial that was interrupted: stopped by Ctrl-C, or its process died (hpo-kit records a reason for every failure it sees)."
     return t.state.name == "FAIL" and t.user_attrs.get("reason", "interrupted") == "interrupted"
 
+SKIPPED = "skipped"
+
+def is_skipped(t)->bool:
+    "A trial whose parameters were never built or trained (over `max_params`): it uses none of the study's budget."
+    return t.state.name == "FAIL" and str(t.user_attrs.get("reason", "")).startswith(SKIPPED)
+
+def counts(t)->bool:
+    "Whether a finished trial counts toward the study's budget: not running, not interrupted, not skipped."
+    return t.state.is_finished() and not is_interrupted(t) and not is_skipped(t)
+
 def trial_rows(study, names:list[str]|None=None)->list[dict]:
     "One row per trial: number, state, value (one column per objective of a multi-objective study), epochs, timings, size, memory, reason, health scores, diagnosis, then the parameters."
     rows, names = [], names or ["value"]
     for t in study.trials:
         a = t.user_attrs
         vals = t.values or []
-        row = dict(number=t.number, state=t.state.name, value=_fmt(vals[0]) if len(vals) == 1 else "",
+        row = dict(number=t.number, state="SKIPPED" if is_skipped(t) else t.state.name, value=_fmt(vals[0]) if len(vals) == 1 else "",
                    epochs=a.get("epochs", ""), seconds=a.get("seconds", ""), fit_seconds=a.get("fit_seconds", ""),
                    params_count=a.get("params_count", ""), rss_mb=a.get("rss_mb", ""), peak_rss_mb=a.get("peak_rss_mb", ""),
                    reason="interrupted" if is_interrupted(t) else a.get("reason", ""), retry_of=a.get("retry_of", ""))
@@ -42,16 +52,29 @@ def trial_rows(study, names:list[str]|None=None)->list[dict]:
     return rows
 
 # %% ../nbs/12_results.ipynb #02bc8ee1
-def best_trial(study):
-    "The best COMPLETE trial of `study` (for several objectives: the Pareto trial best on the first), or None."
+LEADER_MARGIN = 0.05  # health mode: a best trial's objective is within this of the best objective (on the 0..1 scale)
+
+def ranked_trials(study, config:StudyConfig|None=None)->list:
+    "COMPLETE trials with finite values, best first: by the first objective, or in health mode by score among the leaders (see below)."
     from optuna.trial import TrialState
+    done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.values and all(math.isfinite(v) for v in t.values)]
+    sign = -1 if study.directions[0].name == "MAXIMIZE" else 1
+    done.sort(key=lambda t: sign * t.values[0])
+    if config is None or config.mode != "health": return done
+    from hpo_kit.objectives import normalize
+    raw = {t.number: normalize(config.objective, t.user_attrs.get("objective_value", math.nan)) for t in done}
+    top = max((v for v in raw.values() if math.isfinite(v)), default=math.nan)
+    leader = lambda t: t.user_attrs.get("learned", True) and math.isfinite(raw[t.number]) and raw[t.number] >= top - LEADER_MARGIN
+    return [t for t in done if leader(t)] + [t for t in done if not leader(t)]
+
+def best_trial(study, config:StudyConfig|None=None):
+    "The best COMPLETE trial of `study` (for several objectives: the Pareto trial best on the first), or None."
     if len(study.directions) > 1:
         done = [t for t in study.best_trials if all(math.isfinite(v) for v in t.values)]
-    else:
-        done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.values and math.isfinite(t.values[0])]
-    if not done: return None
-    pick = max if study.directions[0].name == "MAXIMIZE" else min
-    return pick(done, key=lambda t: t.values[0])
+        pick = max if study.directions[0].name == "MAXIMIZE" else min
+        return pick(done, key=lambda t: t.values[0]) if done else None
+    ranked = ranked_trials(study, config)
+    return ranked[0] if ranked else None
 
 def pareto_front(study, names:list[str])->list[dict]:
     "The Pareto-optimal trials of a multi-objective `study`: number, values by objective, parameters."
@@ -70,14 +93,6 @@ def write_best(root:Path, trial, config:StudyConfig):
                params=trial.user_attrs.get("params") or dict(trial.params))
     write_atomic(root / "best_hyperparameters.yaml", yaml.safe_dump(doc, sort_keys=False))
 
-# %% ../nbs/12_results.ipynb #67f0139d
-def test_accuracy(model_path:Path, data)->float:
-    "Accuracy of the saved model at `model_path` on `data`'s test split."
-    from hpo_kit.models import import_keras
-    model = import_keras().saving.load_model(model_path, compile=False)
-    pred = model.predict(data.x_test, batch_size=256, verbose=0).argmax(axis=1)
-    return float(np.mean(pred == data.y_test))
-
 # %% ../nbs/12_results.ipynb #dfd0e039
 def versions()->dict:
     "Versions of Python and the libraries that shape a study's results."
@@ -94,29 +109,35 @@ def read_summary(root:Path)->dict:
     return json.loads(p.read_text()) if p.exists() else {}
 
 # %% ../nbs/12_results.ipynb #08c001c7
-def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:float=0.0, final:bool=False)->dict:
-    "Rewrite `trials.csv` and `summary.json`; at the end of a run (`final`) also the best files and the test score."
+def _final_fields(final:dict|None, best)->dict:
+    if not final or best is None or final.get("best_trial") != best.number: return dict(test_accuracy=None, final=None)
+    return dict(test_accuracy=final["final_test"]["test_accuracy"], best_trial_test_accuracy=final["best_trial_test"]["test_accuracy"], final=final)
+
+def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:float=0.0, final:dict|None=None, devices:dict|None=None)->dict:
+    "Rewrite `trials.csv` and `summary.json` (keeping the final model's record and test score while the best trial is the same)."
     root = Path(root); rows = trial_rows(study, config.objective_names)
     write_rows(root / "trials.csv", rows)
-    old, best = read_summary(root), best_trial(study)
-    test = old.get("test_accuracy") if best is not None and old.get("best_trial") == best.number else None
-    if final and best is not None:
-        write_best(root, best, config)
-        if test is None and data is not None and (root / "best_model.keras").exists(): test = test_accuracy(root / "best_model.keras", data)
+    old, best = read_summary(root), best_trial(study, config)
+    if best is not None: write_best(root, best, config)
     states = {}
     for r in rows: states[r["state"]] = states.get(r["state"], 0) + 1
-    summary = dict(study=config.study_name, dataset=config.dataset, mode=config.mode, objective=config.objective,
-                   health_weight=config.health_weight if config.mode == "health" else None, direction=config.direction,
-                   objectives=config.objective_names if config.multi else None,
-                   pareto_front=pareto_front(study, config.objective_names) if config.multi else None,
+    names, dirs = config.objective_names, config.directions
+    summary = dict(study=config.study_name, dataset=config.dataset, mode=config.mode, objective=names[0], direction=dirs[0],
+                   score=f"{1 - config.health_weight:g} x {config.objective} + {config.health_weight:g} x overall_health" if config.mode == "health" else names[0],
+                   health_weight=config.health_weight if config.mode == "health" else None,
+                   objectives=[dict(name=n, direction=OBJECTIVES[n].direction) for n in names],
+                   pareto_front=pareto_front(study, names) if config.multi else None,
                    best_trial=best.number if best else None, best_value=_fmt(best.values[0]) if best else None,
-                   best_params=(best.user_attrs.get("params") or best.params) if best else None, test_accuracy=test,
+                   best_values=dict(zip(names, map(_fmt, best.values))) if best and config.multi else None,
+                   best_params=(best.user_attrs.get("params") or best.params) if best else None,
                    best_health=best.user_attrs.get("health") if best else None, best_diagnosis=best.user_attrs.get("diagnosis") if best else None,
-                   wall_seconds=round(wall_seconds, 2), epochs_trained=sum(int(r["epochs"] or 0) for r in rows),
-                   trials=states, versions=versions(), updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                   **_final_fields(final if final is not None else old.get("final"), best),
+                   wall_seconds=round(wall_seconds, 2), epochs_trained=sum(int(t.user_attrs.get("epochs", 0)) for t in study.trials if counts(t)),
+                   epoch_budget=config.trials * config.max_epochs, trials=states,
+                   devices=devices or old.get("devices"), versions=versions(), updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     if data is not None:
         summary["data"] = dict(name=data.name, modality=data.modality, input_shape=list(data.input_shape), class_names=list(data.class_names),
-                               preprocessing=data.preprocessing, sizes=dict(train=len(data.x_train), val=len(data.x_val), test=len(data.x_test)))
+                               preprocessing=data.preprocessing, sizes=dict(train=len(data.y_train), val=len(data.y_val), test=data.n_test))
     elif "data" in old: summary["data"] = old["data"]
     write_atomic(root / "summary.json", json.dumps(summary, indent=2, default=str))
     return summary

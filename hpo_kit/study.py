@@ -4,20 +4,20 @@
 
 # %% ../nbs/13_study.ipynb #b02adf0e
 from __future__ import annotations
-import dataclasses, shutil, time, traceback
+import dataclasses, math, random, shutil, time, traceback
 from dataclasses import dataclass
 from pathlib import Path
 from .checkpoint import backup_dir, carry_over
-from .config import BUDGET_FIELDS, ConfigError, StudyConfig, config_diff, config_from, config_from_yaml, config_to_yaml
+from .config import BUDGET_FIELDS, FINAL_FIELDS, ConfigError, StudyConfig, config_diff, config_from, config_from_yaml, config_to_yaml
 from .data import load_dataset
-from .objectives import trial_score
-from .results import best_trial, is_interrupted, read_summary, write_best, write_results
+from .objectives import objective_value, trial_score
+from .results import SKIPPED, best_trial, counts, is_interrupted, is_skipped, read_summary, write_results
 from .space import baseline_params, suggest_params
 from .storage import make_mirror, mirror_events, optuna_storage, study_root, trial_dir, write_atomic
 
 # %% auto #0
-__all__ = ['CONFIG_ATTR', 'RESUME_FIELDS', 'make_sampler', 'make_pruner', 'open_study', 'StudyResult', 'run_study',
-           'worker_config', 'resume_config', 'resume_study']
+__all__ = ['CONFIG_ATTR', 'MAX_SKIPS', 'RESUME_FIELDS', 'make_sampler', 'make_pruner', 'open_study', 'StudyResult', 'epochs_used',
+           'next_trial', 'run_study', 'worker_config', 'resume_config', 'resume_study']
 
 # %% ../nbs/13_study.ipynb #5199ce69
 def _emitter(*subscribers):
@@ -100,17 +100,26 @@ def open_study(config:StudyConfig, root:Path|None=None):
     return study
 
 # %% ../nbs/13_study.ipynb #03024eb1
-def _objective(root:Path, data, config:StudyConfig, emit):
+class _Skipped(Exception):
+    "Parameters over `max_params`: the trial is recorded as skipped, never built or trained, and does not count."
+
+def _objective(root:Path, data, config:StudyConfig, emit, devices, limit):
     import optuna
+    from hpo_kit.models import count_params
     from hpo_kit.train import train_trial
     def objective(trial):
         params = suggest_params(trial, data, config)
         trial.set_user_attr("params", params)
+        n = count_params(params, data)
+        if n > config.max_params:
+            trial.set_user_attr("params_count", n)
+            trial.set_user_attr("reason", f"{SKIPPED}: {n:,} parameters exceed max_params={config.max_params:,}; never built")
+            raise _Skipped(trial.user_attrs["reason"])
         folder = trial_dir(root, trial.number)
         retry_of = trial.user_attrs.get("retry_of")
         if retry_of is not None: carry_over(trial_dir(root, retry_of), folder)
         emit("trial_started", trial=trial.number, params=params, retry_of=retry_of)
-        try: _, outcome = train_trial(trial, params, data, config, folder, emit)
+        try: _, outcome = train_trial(trial, params, data, config, folder, emit, devices, epoch_limit=limit())
         except optuna.TrialPruned: raise
         except KeyboardInterrupt:
             trial.set_user_attr("reason", "interrupted"); raise
@@ -118,19 +127,20 @@ def _objective(root:Path, data, config:StudyConfig, emit):
             trial.set_user_attr("reason", f"{type(e).__name__}: {e}"[:300])
             write_atomic(folder / "error.txt", traceback.format_exc())
             raise
+        if not config.multi: trial.set_user_attr("objective_value", objective_value(config.objective, outcome))
         return trial_score(config, outcome)
     return objective
 
 # %% ../nbs/13_study.ipynb #d0261182
 def _after_trial(root:Path, config:StudyConfig, emit, wall):
     def callback(study, frozen):
-        best = best_trial(study)
-        if best is not None and best.number == frozen.number: write_best(root, best, config)
+        best = best_trial(study, config)
         write_results(root, study, config, wall_seconds=wall())
         _drop_checkpoints(root, study, frozen)
         a = frozen.user_attrs
         values = frozen.values or [None]
-        emit("trial_finished", trial=frozen.number, state=frozen.state.name, value=values[0], values=values, reason=a.get("reason", ""),
+        emit("trial_finished", trial=frozen.number, state="SKIPPED" if is_skipped(frozen) else frozen.state.name, value=values[0],
+             values=values, reason=a.get("reason", ""),
              epochs=a.get("epochs", 0), seconds=a.get("seconds"), best_value=best.values[0] if best else None,
              best_trial=best.number if best else None, health=a.get("health"))
     return callback
@@ -155,54 +165,84 @@ def _running(study)->int:
     from optuna.trial import TrialState
     return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
 
-def _run_trials(study, objective, callbacks, config:StudyConfig, t0:float):
-    "Run trials one at a time until the budget is met, or time is up."
+def _finished(study)->int:
+    "Trials that count toward the budget: complete, pruned, and failed for a reason other than an interruption or a skip."
+    return sum(counts(t) for t in study.get_trials(deepcopy=False))
+
+def epochs_used(study)->int:
+    "Epochs trained by the trials that count (a retry's history includes its interrupted original's epochs)."
+    return sum(int(t.user_attrs.get("epochs", 0)) for t in study.get_trials(deepcopy=False) if counts(t))
+
+def next_trial(study, config:StudyConfig)->tuple[str, int|None]:
+    "`('run', epoch limit or None)`, `('wait', None)` while other workers' trials may still return, or `('stop', None)`."
+    done, running = _finished(study), _running(study)
+    if done + running < config.trials: return "run", None
+    left = config.trials * config.max_epochs - epochs_used(study) - running * config.max_epochs
+    if left >= min(config.max_epochs, max(2, math.ceil(config.max_epochs / 3))): return "run", (None if left >= config.max_epochs else left)
+    return ("wait" if running else "stop"), None
+
+# %% ../nbs/13_study.ipynb #4e2b1a90
+MAX_SKIPS = 50
+
+def _run_trials(study, objective, callbacks, config:StudyConfig, t0:float, limit:list):
+    "Run trials one at a time until the budget is spent, or time is up."
     from optuna.storages import fail_stale_trials
     from hpo_kit.storage import HEARTBEAT_SECONDS
-    shared = config.storage.startswith("postgresql")
-    while _finished(study) < config.trials:
+    shared, skips = config.storage.startswith("postgresql"), 0
+    while True:
         if config.timeout is not None and time.perf_counter() - t0 > config.timeout: break
-        if _finished(study) + _running(study) >= config.trials:  # other workers' trials would meet the budget ...
-            if not shared: break
-            fail_stale_trials(study)  # ... unless their workers died: then their trials come back as retries
-            time.sleep(HEARTBEAT_SECONDS)
-            continue
+        what, limit[0] = next_trial(study, config)
+        if what == "stop" or (what == "wait" and not shared): break
+        if what == "wait":  # other workers' trials would meet the budget, unless their workers died: then they come back as retries
+            fail_stale_trials(study); time.sleep(HEARTBEAT_SECONDS); continue
         study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
-
-def _finished(study)->int:
-    "Trials that count toward the budget: complete, pruned, and failed for a reason other than an interruption."
-    from optuna.trial import TrialState
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))
-    return sum(not is_interrupted(t) for t in done)
+        skips = skips + 1 if is_skipped(study.trials[-1]) else 0
+        if skips >= MAX_SKIPS:
+            raise ConfigError(f"{MAX_SKIPS} sampled architectures in a row exceeded max_params={config.max_params:,}: "
+                              "raise max_params, or narrow conv_blocks, filters, dense_units or embedding_dim in `space`.")
 
 def _resolve(config:StudyConfig, data):
     if data is not None: return dataclasses.replace(config, dataset="arrays"), data
     if config.dataset == "arrays": raise ConfigError("dataset='arrays' needs the arrays: run_study(config, data=from_arrays(x_train, y_train, x_test, y_test)).")
     return config, None
 
+def _settle_seed(config:StudyConfig, root:Path)->StudyConfig:
+    "A study created without a seed draws one and records it in config.yaml; continuing it reuses that seed (and so the same split)."
+    if config.seed is not None: return config
+    p = Path(root) / "config.yaml"
+    seed = config_from_yaml(p).seed if p.exists() else None
+    return dataclasses.replace(config, seed=seed if seed is not None else random.SystemRandom().randrange(2**31))
+
 # %% ../nbs/13_study.ipynb #dade560c
 def run_study(config:StudyConfig, # what to run
               on_event=None, # called with each event dict
               data=None, # a `Dataset` (from `from_arrays`) instead of `config.dataset`
              )->StudyResult:
-    "Run (or continue) the study of `config` until it has `config.trials` finished trials."
+    "Run (or continue) the study of `config` until its budget is spent, then build and score its final model."
+    from hpo_kit.devices import setup_devices
+    from hpo_kit.final import final_model
     t0 = time.perf_counter()
     config, data = _resolve(config, data)
     root, mirror = study_root(config), make_mirror(config)
     if mirror is not None: mirror.pull(root)  # a fresh runtime continues from the mirrored copy
     emit = _emitter(mirror_events(mirror, root) if mirror else None, on_event)
+    config = _settle_seed(config, root)
     _check_folder(root, config)  # before any data is loaded
     data = data if data is not None else load_dataset(config.dataset, seed=config.seed)
-    study = open_study(config, root)
-    prior = read_summary(root).get("wall_seconds", 0.0)
-    wall = lambda: prior + time.perf_counter() - t0
+    study, devices = open_study(config, root), setup_devices(config)
+    prior = read_summary(root)
+    wall = lambda: prior.get("wall_seconds", 0.0) + time.perf_counter() - t0
     if not study.trials: study.enqueue_trial(baseline_params(data, config))
-    done = _finished(study); remaining = max(0, config.trials - done)
-    emit("study_started", study=config.study_name, root=str(root), dataset=repr(data), trials=config.trials, done=done, remaining=remaining)
-    interrupted = False
-    try: _run_trials(study, _objective(root, data, config, emit), [_after_trial(root, config, emit, wall)], config, t0)
+    done = _finished(study)
+    emit("study_started", study=config.study_name, root=str(root), dataset=repr(data), trials=config.trials, done=done,
+         remaining=max(0, config.trials - done), epoch_budget=config.trials * config.max_epochs, epochs_done=epochs_used(study),
+         devices=devices.summary())
+    interrupted, final, limit = False, None, [None]
+    try:
+        _run_trials(study, _objective(root, data, config, emit, devices, lambda: limit[0]), [_after_trial(root, config, emit, wall)], config, t0, limit)
+        final = final_model(root, study, config, data, devices, prior.get("final"), emit)
     except KeyboardInterrupt: interrupted = True
-    summary = write_results(root, study, config, data, wall_seconds=wall(), final=True)
+    summary = write_results(root, study, config, data, wall_seconds=wall(), final=final, devices=devices.summary())
     emit("study_finished", root=str(root), summary=summary, interrupted=interrupted)
     return StudyResult(root, summary, interrupted)
 
@@ -217,7 +257,7 @@ def worker_config(storage:str, study:str, **where)->StudyConfig:
     return config_from(dict(where, storage=storage, study=study), base=config_from_yaml(attrs[CONFIG_ATTR]))
 
 # %% ../nbs/13_study.ipynb #e1bd4e13
-RESUME_FIELDS = BUDGET_FIELDS + ("storage", "credentials")
+RESUME_FIELDS = BUDGET_FIELDS + FINAL_FIELDS + ("storage", "credentials")
 
 def resume_config(folder:Path|str, **changes)->StudyConfig:
     "The configuration saved in study `folder`, with allowed `changes` (budget, storage)."
