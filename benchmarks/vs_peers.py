@@ -17,7 +17,7 @@ import numpy as np
 import optuna
 
 import peers, tasks
-from hpo_kit.config import StudyConfig
+from hpo_kit.config import StudyConfig, parse_options
 from hpo_kit.data import from_arrays
 from hpo_kit.models import import_keras_quietly
 from hpo_kit.study import run_study
@@ -27,8 +27,9 @@ TOOLS = ("hpo-kit", "kt-random", "kt-bayesian", "kt-hyperband", "optuna-tpe")
 
 def run_tool(tool, data, trials, max_epochs, seed, folder):
     "(test accuracy, wall seconds, epochs trained) of one tool on one task and seed."
-    if tool == "hpo-kit":
-        cfg = StudyConfig(trials=trials, max_epochs=max_epochs, seed=seed, output=folder, study="bench")
+    if tool.startswith("hpo-kit"):  # hpo-kit:key=value,key=value runs a variant, e.g. hpo-kit:sampler=random
+        options = parse_options(tool.partition(":")[2].split(",")) if ":" in tool else {}
+        cfg = StudyConfig(trials=trials, max_epochs=max_epochs, seed=seed, output=folder, study="bench", **options)
         sec, res = peers.timed(run_study, cfg, data=data)
         return res.summary["test_accuracy"], sec, res.summary["epochs_trained"]
     if tool == "optuna-tpe": sec, (acc, ep) = peers.timed(peers.optuna_tpe, data, trials, max_epochs, seed, folder)
@@ -39,12 +40,12 @@ def run_tool(tool, data, trials, max_epochs, seed, folder):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", default=",".join(tasks.TASKS)); ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--tools", default=",".join(TOOLS)); ap.add_argument("--trials", type=int, default=12)
+    ap.add_argument("--tools", default=";".join(TOOLS), help="tools separated by ';', e.g. 'hpo-kit;hpo-kit:sampler=random;kt-hyperband'"); ap.add_argument("--trials", type=int, default=12)
     ap.add_argument("--max-epochs", type=int, default=8)
     a = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     import_keras_quietly()
-    seeds, tools = [int(s) for s in a.seeds.split(",")], a.tools.split(",")
+    seeds, tools = [int(s) for s in a.seeds.split(",")], a.tools.split(";")
     results = {}  # (task, tool) -> list of (acc, sec, epochs)
     t_start = time.perf_counter()
     for task in a.tasks.split(","):
@@ -61,9 +62,9 @@ def main():
         for tool in tools:
             r = np.array(results[(task, tool)], float)
             print(f"{task:<17} {tool:<13} {r[:, 0].mean():8.4f} +- {r[:, 0].std():.4f} {r[:, 1].mean():7.1f} +- {r[:, 1].std():4.1f} {r[:, 2].mean():8.1f}")
-        if "hpo-kit" in tools and len(tools) > 1:
+        if "hpo-kit" in tools and any(not t.startswith("hpo-kit") for t in tools):
             mean = {t: np.array(results[(task, t)], float).mean(0) for t in tools}
-            best = max((t for t in tools if t != "hpo-kit"), key=lambda t: mean[t][0])
+            best = max((t for t in tools if not t.startswith("hpo-kit")), key=lambda t: mean[t][0])
             h = mean["hpo-kit"]
             print(f"{task:<17} hpo-kit vs best peer {best}: accuracy {h[0] - mean[best][0]:+.4f} (goal >= +0.01), "
                   f"wall time {h[1] / mean[best][1]:.2f}x (goal <= 0.70x)")

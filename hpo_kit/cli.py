@@ -12,7 +12,7 @@ from .data import DataError, dataset_table
 from .models import import_keras_quietly
 
 # %% auto #0
-__all__ = ['Progress', 'format_result', 'main']
+__all__ = ['BUDGET_HELP', 'Progress', 'format_result', 'main']
 
 # %% ../nbs/18_cli.ipynb #f73d52e9
 class Progress:
@@ -54,32 +54,44 @@ def _diagnoses(root, best:int|None, most:int=12)->list[str]:
     return out
 
 # %% ../nbs/18_cli.ipynb #2caebfad
+def _value(v)->str: return f"{v:.4f}" if isinstance(v, (int, float)) else str(v)
+
 def format_result(result)->str:
-    "The lines `hpo-kit run` prints at the end: where the study is and its best result."
+    "The lines `hpo-kit run` prints at the end: where the study is, its best trial (each value named with its objective) and its final model."
+    from hpo_kit.results import final_label
     s = result.summary
     counts = ", ".join(f"{n} {state.lower()}" for state, n in sorted(s["trials"].items()))
-    lines = [f"Study folder: {result.root}", f"Trials: {counts}"]
+    lines = [f"Study folder: {result.root}", f"Trials: {counts}; epochs trained {s.get('epochs_trained')} of the budget of {s.get('epoch_budget')}"]
     if s.get("best_trial") is None: lines.append("No trial completed yet.")
     else:
-        test = "" if s.get("test_accuracy") is None else f" (test accuracy {s['test_accuracy']:.4f})"
-        what = s["objective"]
-        if s.get("mode") == "health":
-            w = s["health_weight"]
-            what = f"score {1 - w:g} x {s['objective']} + {w:g} x overall health"
+        dirs = {o["name"]: o["direction"] for o in s.get("objectives") or []}
+        if s.get("best_values"): what = ", ".join(f"{k} ({dirs.get(k)}) = {_value(v)}" for k, v in s["best_values"].items())
+        elif s.get("mode") == "health": what = f"score {s['score']} (maximize) = {_value(s['best_value'])}"
+        else: what = f"{s['objective']} ({s['direction']}) = {_value(s['best_value'])}"
         health = f"; overall health {s['best_health']['overall']:.3f}" if s.get("best_health") else ""
-        lines.append(f"Best trial {s['best_trial']}: {what} = {s['best_value']:.4f}{test}{health}")
+        lines.append(f"Best trial {s['best_trial']}: {what}{health}")
         if s.get("pareto_front"):
-            lines.append(f"Pareto front ({', '.join(s['objectives'])}):")
-            lines += [f"  trial {p['number']}: " + ", ".join(f"{k} {v:.4f}" for k, v in p["values"].items()) for p in s["pareto_front"]]
+            lines.append(f"Pareto front ({', '.join(dirs)}):")
+            lines += [f"  trial {p['number']}: " + ", ".join(f"{k} {_value(v)}" for k, v in p["values"].items()) for p in s["pareto_front"]]
+        if s.get("final"):
+            lines.append(f"Final model: {final_label(s)}: test accuracy {s['test_accuracy']:.4f} (the best trial's own model: {s['best_trial_test_accuracy']:.4f})")
+            lines.append(f"  {Path(result.root) / 'final_model.keras'}")
         lines.append(f"Best hyperparameters: {Path(result.root) / 'best_hyperparameters.yaml'}")
     lines += _diagnoses(result.root, s.get("best_trial"))
     if result.interrupted: lines.append(f"Interrupted. Continue with: hpo-kit resume {result.root}")
     return "\n".join(lines)
 
 # %% ../nbs/18_cli.ipynb #fd262753
+BUDGET_HELP = """the budget: a study trains at most trials x max_epochs epochs, and tries at least `trials` configurations.
+  Each trial trains up to max_epochs epochs; pruning, early stopping and the stop of a model still at chance after
+  its first epoch end trials sooner, and the epochs they save go to more trials (the last one cut at the budget).
+  Then the best configuration is trained again on training + validation data (refit) and scored once on the test
+  split. timeout stops starting new trials after that many seconds. Running the command again with a larger
+  trials continues the study."""
+
 def _options_epilog()->str:
     rows = [f"  {f.name:<20} default {f.default!r:<12} {HELP[f.name]}" for f in fields(StudyConfig)]
-    return "options (key=value):\n" + "\n".join(rows)
+    return BUDGET_HELP + "\n\noptions (key=value):\n" + "\n".join(rows)
 
 def _parser()->argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hpo-kit", description="Hyperparameter search for Keras CNNs and LSTMs with Optuna.")
@@ -90,16 +102,16 @@ def _parser()->argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     res = sub.add_parser("resume", help="continue a study folder with its saved configuration")
     res.add_argument("folder", help="the study folder (holds config.yaml)")
-    res.add_argument("options", nargs="*", metavar="key=value", help="only trials, timeout, storage and credentials may change")
+    res.add_argument("options", nargs="*", metavar="key=value", help="only trials, timeout, refit, ensemble, storage and credentials may change")
     res.add_argument("--quiet", action="store_true", help="no progress bar")
     wk = sub.add_parser("worker", help="join a study in a shared PostgreSQL storage as one more worker")
     wk.add_argument("options", nargs="*", metavar="key=value", help="storage=postgresql://... and study=NAME (required); output=DIR")
     wk.add_argument("--quiet", action="store_true", help="no progress bar")
     rp = sub.add_parser("report", help="write report.html of a study folder")
     rp.add_argument("folder")
-    ex = sub.add_parser("export", help="export the best model of a study folder with its metadata")
+    ex = sub.add_parser("export", help="export the final model of a study folder (the best trial's before the search ends) with its metadata")
     ex.add_argument("folder"); ex.add_argument("--format", default="keras", help="keras, savedmodel or tflite")
-    bd = sub.add_parser("bundle", help="zip the report, best model, hyperparameters, trials.csv and summary")
+    bd = sub.add_parser("bundle", help="zip the report, final and best models, hyperparameters, trials.csv and summary")
     bd.add_argument("folder")
     sub.add_parser("datasets", help="list the built-in datasets")
     return p
@@ -108,7 +120,7 @@ def _parser()->argparse.ArgumentParser:
 def _run(config:StudyConfig, quiet:bool)->int:
     import optuna
     from hpo_kit.study import run_study
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     import_keras_quietly()
     result = run_study(config, on_event=None if quiet else Progress(config))
     print(format_result(result))

@@ -10,16 +10,17 @@ from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['DATASETS', 'MODES', 'PRUNERS', 'SAMPLERS', 'PLOT_MODES', 'PRECISIONS', 'JIT_CHOICES', 'ACTIVATIONS', 'HEALTH_METRICS',
-           'HEALTH_HELP', 'OBJECTIVES', 'STORAGE_PREFIXES', 'HELP', 'BUDGET_FIELDS', 'FINAL_FIELDS', 'ObjectiveSpec',
-           'mask_secret', 'ConfigError', 'StudyConfig', 'parse_options', 'config_from', 'config_to_yaml',
-           'config_from_yaml', 'config_diff']
+__all__ = ['DATASETS', 'MODES', 'PRUNERS', 'AUTO_PRUNE_EPOCHS', 'SAMPLERS', 'PLOT_MODES', 'PRECISIONS', 'JIT_CHOICES',
+           'ACTIVATIONS', 'HEALTH_METRICS', 'HEALTH_HELP', 'OBJECTIVES', 'STORAGE_PREFIXES', 'HELP', 'BUDGET_FIELDS',
+           'FINAL_FIELDS', 'ObjectiveSpec', 'mask_secret', 'ConfigError', 'StudyConfig', 'parse_options', 'config_from',
+           'config_to_yaml', 'config_from_yaml', 'config_diff']
 
 # %% ../nbs/00_config.ipynb #cc35d202
 DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "gtsrb", "imdb", "reuters")
 MODES = ("simple", "health")
-PRUNERS = ("none", "median", "hyperband")
-SAMPLERS = ("tpe", "random")
+PRUNERS = ("auto", "none", "median", "hyperband")
+AUTO_PRUNE_EPOCHS = 12
+SAMPLERS = ("tpe", "random", "qmc")
 PLOT_MODES = ("all", "best", "none")
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 JIT_CHOICES = ("auto", "true", "false")
@@ -81,8 +82,8 @@ HELP = dict(
     seed="seed for the sampler, the validation split and each trial's weights (empty: random)",
     health_weight="share of overall health in the health-mode score: (1-w)*objective + w*health",
     activation_override="use this activation in every trial instead of searching it (empty: search it)",
-    pruner="'median' stops trials below the median of earlier ones at the same epoch; 'hyperband' uses successive halving; 'none' never prunes",
-    sampler="'tpe' learns from finished trials; 'random' samples uniformly",
+    pruner="'auto' (median for max_epochs of 12 or more, else none), 'median' stops trials below the median of earlier ones at the same epoch (from half their epochs on), 'hyperband' uses successive halving, 'none' never prunes",
+    sampler="'tpe' learns from finished trials; 'random' samples uniformly; 'qmc' spreads samples evenly (scrambled Sobol)",
     plot_mode="which trials keep per-trial figures: 'all', 'best' or 'none'",
     output="root folder that holds study folders (on local disk; see storage)",
     storage="where the study also lives: 'local' (only output), 'drive' (Colab's mounted Google Drive, folder hpo-kit), 'gdrive://FOLDER_ID' (Google Drive API; needs hpo-kit[drive]), or a postgresql:// URL shared by several workers",
@@ -113,8 +114,8 @@ class StudyConfig:
     seed:int|None=0 # sampler, split and weight seed
     health_weight:float=0.3 # health share of the health-mode score
     activation_override:str|None=None # fixed activation, or None to search it
-    pruner:str="median" # 'none', 'median' or 'hyperband'
-    sampler:str="tpe" # 'tpe' or 'random'
+    pruner:str="auto" # 'auto', 'none', 'median' or 'hyperband'
+    sampler:str="tpe" # 'tpe', 'random' or 'qmc'
     plot_mode:str="best" # 'all', 'best' or 'none'
     output:str="runs" # root folder of study folders
     storage:str="local" # 'local', 'drive', 'gdrive://<folder-id>' or 'postgresql://...'
@@ -159,6 +160,12 @@ class StudyConfig:
     def directions(self)->list[str]:
         "One direction per optimized objective."
         return [OBJECTIVES[o].direction for o in self.objective_names] if self.multi else [self.direction]
+
+    @property
+    def pruner_in_force(self)->str:
+        "The pruner used: `auto` is median when trials have `AUTO_PRUNE_EPOCHS` (12) epochs or more, else none (see 13_study)."
+        if self.pruner != "auto": return self.pruner
+        return "median" if self.max_epochs >= AUTO_PRUNE_EPOCHS else "none"
 
     @property
     def weights(self)->dict:

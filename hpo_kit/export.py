@@ -7,11 +7,11 @@ from __future__ import annotations
 import json, shutil
 from pathlib import Path
 import yaml
-from .results import read_summary
+from .results import final_label, read_summary
 from .storage import write_atomic
 
 # %% auto #0
-__all__ = ['FORMATS', 'export_metadata', 'export_model']
+__all__ = ['FORMATS', 'export_metadata', 'model_file', 'export_model']
 
 # %% ../nbs/16_export.ipynb #317a0281
 FORMATS = ("keras", "savedmodel", "tflite")
@@ -24,18 +24,24 @@ def export_metadata(root:Path, fmt:str)->dict:
                 hyperparameters=best["params"], fixed=best["fixed"], dataset=d.get("name"), modality=d.get("modality"),
                 input_shape=d.get("input_shape"), input_dtype="float32" if d.get("modality") == "image" else "int32",
                 class_names=d.get("class_names"), preprocessing=d.get("preprocessing"), seed=best["fixed"].get("seed"),
-                versions=s.get("versions"), test_accuracy=s.get("test_accuracy"))
+                versions=s.get("versions"), model=final_label(s) if s.get("final") else f"trial {best['trial']}'s own model",
+                test_accuracy=s.get("test_accuracy") if s.get("final") else None)
 
 # %% ../nbs/16_export.ipynb #121cd036
+def model_file(root:Path|str)->Path:
+    "The model a study delivers: `final_model.keras` once the search has finished, else the best trial's `best_model.keras`."
+    root = Path(root)
+    return root / "final_model.keras" if (root / "final_model.keras").exists() else root / "best_model.keras"
+
 def export_model(root:Path|str, # a study folder with best_model.keras
                  fmt:str="keras", # 'keras', 'savedmodel' or 'tflite'
                 )->Path:
-    "Export the study's best model as `fmt` with its metadata; return the export folder."
+    "Export the study's final model (or, before the search ends, its best trial's) as `fmt` with its metadata; return the export folder."
     from hpo_kit.config import ConfigError
     from hpo_kit.models import import_keras
     root = Path(root)
     if fmt not in FORMATS: raise ConfigError(f"format={fmt!r} is not valid. Valid choices: {', '.join(FORMATS)}.")
-    src = root / "best_model.keras"
+    src = model_file(root)
     if not src.exists(): raise ConfigError(f"{root} has no best_model.keras yet: no trial has completed.")
     out = root / "exports" / fmt
     shutil.rmtree(out, ignore_errors=True); out.mkdir(parents=True)

@@ -171,7 +171,7 @@ class StudyPanel:
         import optuna
         from hpo_kit.models import import_keras_quietly
         from hpo_kit.study import run_study
-        optuna.logging.set_verbosity(optuna.logging.WARNING)  # the charts and the status line say what Optuna's INFO lines would
+        optuna.logging.set_verbosity(optuna.logging.ERROR)  # the charts and the status line say what Optuna's INFO and WARNING lines would
         import_keras_quietly()
         for k, v in overrides.items(): self.w[k].value = v
         config = self.config

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 from . import charts
 from .config import config_from_yaml
-from .results import read_summary, trial_records
+from .results import final_label, read_summary, trial_records
 from .storage import write_atomic
 
 # %% auto #0
-__all__ = ['BUNDLED', 'architecture', 'confusion', 'importances', 'build_report', 'bundle']
+__all__ = ['BUNDLED', 'architecture', 'importances', 'build_report', 'bundle']
 
 # %% ../nbs/15_report.ipynb #068009be
 def architecture(model)->list[dict]:
@@ -22,13 +22,6 @@ def architecture(model)->list[dict]:
         try: return str(tuple(l.output.shape)).replace("None", "batch")
         except Exception: return "?"
     return [dict(name=l.name, type=type(l).__name__, shape=shape(l), params=l.count_params()) for l in model.layers]
-
-def confusion(model, data)->np.ndarray:
-    "The confusion matrix of `model` on `data`'s test split (rows: true class)."
-    pred = model.predict(data.x_test, batch_size=256, verbose=0).argmax(1)
-    m = np.zeros((data.num_classes, data.num_classes), int)
-    np.add.at(m, (data.y_test, pred), 1)
-    return m
 
 # %% ../nbs/15_report.ipynb #2ca34cf5
 def importances(root:Path, config)->dict|str:
@@ -69,14 +62,20 @@ class _Page:
 
 # %% ../nbs/15_report.ipynb #dcdb4eee
 def _summary_html(s:dict)->str:
-    rows = [("study", s.get("study")), ("dataset", s.get("dataset")), ("mode", s.get("mode")), ("objective", ", ".join(s.get("objectives") or [s.get("objective", "")])),
-            ("best trial", s.get("best_trial")), ("best value", s.get("best_value")), ("test accuracy", s.get("test_accuracy")),
+    objectives = ", ".join(f"{o['name']} ({o['direction']})" for o in s.get("objectives") or []) or s.get("objective", "")
+    rows = [("study", s.get("study")), ("dataset", s.get("dataset")), ("mode", s.get("mode")), ("objectives", objectives), ("score", s.get("score")),
+            ("best trial", s.get("best_trial")), ("best value", s.get("best_value")), ("final model", final_label(s)),
+            ("test accuracy of the final model", s.get("test_accuracy")), ("test accuracy of the best trial's model", s.get("best_trial_test_accuracy")),
             ("overall health of the best", (s.get("best_health") or {}).get("overall")), ("trials", ", ".join(f"{n} {k.lower()}" for k, n in s.get("trials", {}).items())),
-            ("epochs trained", s.get("epochs_trained")), ("wall seconds", s.get("wall_seconds"))]
+            ("epochs trained", f"{s.get('epochs_trained')} of {s.get('epoch_budget')}"), ("wall seconds", s.get("wall_seconds")),
+            ("devices", _devices(s.get("devices")))]
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
     table = "".join(f"<tr><td>{k}</td><td>{fmt(v)}</td></tr>" for k, v in rows if v is not None)
     params = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{fmt(v)}</td></tr>" for k, v in (s.get("best_params") or {}).items())
     return f'<table class="kv">{table}</table><h3>Best hyperparameters</h3><table class="kv">{params}</table>'
+
+def _devices(d:dict|None)->str|None:
+    return None if not d else f"{d['count']} x {d['names'][0]}, {d['precision']}, XLA {'on' if d['jit_compile'] else 'off'}"
 
 def _diagnosis_html(records:list[dict])->str:
     items = [f"<li><b>trial {r['number']}</b> ({r['state'].lower()}): " + "<br>".join(html.escape(f) for f in str(r.get("diagnosis", "")).split(" | ")) + "</li>"
@@ -86,16 +85,15 @@ def _diagnosis_html(records:list[dict])->str:
 # %% ../nbs/15_report.ipynb #94c794a1
 def _model_sections(page:_Page, root:Path, config, summary:dict):
     from hpo_kit.models import import_keras
-    path = root / "best_model.keras"
+    path = root / "final_model.keras" if (root / "final_model.keras").exists() else root / "best_model.keras"
     if not path.exists(): return page.section("architecture", "Architecture of the best model", page.note("No complete trial yet."))
+    test = (summary.get("final") or {}).get("final_test")
+    data = summary.get("data") or {}
+    cm = page.fig(charts.confusion_chart(test["confusion"], list(data.get("class_names") or range(len(test["confusion"]))))) if test else \
+        page.note("The test split is scored once the search has finished.")
+    page.section("confusion", f"Confusion matrix of the final model ({final_label(summary)})", cm)
     model = import_keras().saving.load_model(path, compile=False)
-    if config.dataset == "arrays": cm = page.note("The dataset was passed as arrays, so it cannot be reloaded for the test set.")
-    else:
-        from hpo_kit.data import load_dataset
-        data = load_dataset(config.dataset, seed=config.seed)
-        cm = page.fig(charts.confusion_chart(confusion(model, data).tolist(), list(data.class_names)))
-    page.section("confusion", "Confusion matrix", cm)
-    page.section("architecture", "Architecture of the best model", page.fig(charts.architecture_chart(architecture(model))))
+    page.section("architecture", f"Architecture of the {'final' if path.name.startswith('final') else 'best'} model", page.fig(charts.architecture_chart(architecture(model))))
 
 # %% ../nbs/15_report.ipynb #6a680b67
 def build_report(root:Path|str)->Path:
@@ -130,7 +128,7 @@ def build_report(root:Path|str)->Path:
     return root / "report.html"
 
 # %% ../nbs/15_report.ipynb #638a3022
-BUNDLED = ("report.html", "best_model.keras", "best_hyperparameters.yaml", "trials.csv", "summary.json", "config.yaml")
+BUNDLED = ("report.html", "final_model.keras", "best_model.keras", "best_hyperparameters.yaml", "trials.csv", "summary.json", "config.yaml")
 
 def bundle(root:Path|str)->Path:
     "Write `<study>-bundle.zip` of the study folder `root` (building the report first if missing); return its path."

@@ -13,7 +13,7 @@ from .storage import copy_atomic, write_atomic, write_rows, read_rows
 
 # %% auto #0
 __all__ = ['SKIPPED', 'LEADER_MARGIN', 'is_interrupted', 'is_skipped', 'counts', 'trial_rows', 'ranked_trials', 'best_trial',
-           'pareto_front', 'write_best', 'versions', 'read_summary', 'write_results', 'trial_records']
+           'pareto_front', 'write_best', 'versions', 'read_summary', 'write_results', 'final_label', 'trial_records']
 
 # %% ../nbs/12_results.ipynb #327006ca
 def _fmt(v):
@@ -141,6 +141,14 @@ def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:
     elif "data" in old: summary["data"] = old["data"]
     write_atomic(root / "summary.json", json.dumps(summary, indent=2, default=str))
     return summary
+
+# %% ../nbs/12_results.ipynb #3a6e4f12
+def final_label(s:dict)->str:
+    "What the final model of a study summary is, in words."
+    f = s.get("final") or {}
+    if f.get("kind") == "refit": return f"trial {f['best_trial']}'s configuration refitted on training + validation data for {f['epochs']} epochs"
+    if f.get("kind") == "ensemble": return f"average of trials {', '.join(map(str, f['members']))}" + (" (the best one refitted)" if f.get("refit") else "")
+    return f"trial {f['best_trial']}'s own model" if f else "not built yet (the search has not finished)"
 
 # %% ../nbs/12_results.ipynb #60f6c23b
 def _num(v):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_study.ipynb #b02adf0e
 from __future__ import annotations
-import dataclasses, math, random, shutil, time, traceback
+import dataclasses, math, random, shutil, time, traceback, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from .checkpoint import backup_dir, carry_over
@@ -31,16 +31,22 @@ def _emitter(*subscribers):
 def make_sampler(config:StudyConfig, n_existing:int=0):
     "The Optuna sampler of `config`."
     import optuna
+    S = optuna.samplers
     seed = None if config.seed is None else config.seed + n_existing
-    if config.sampler == "random": return optuna.samplers.RandomSampler(seed=seed)
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(3, config.trials // 4)))
+    if config.sampler == "random": return S.RandomSampler(seed=seed)
+    with warnings.catch_warnings():  # QMC and TPE's `group` are marked experimental: nothing a user can act on
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if config.sampler == "qmc": return S.QMCSampler(qmc_type="sobol", scramble=True, seed=seed, warn_independent_sampling=False)
+        # multivariate TPE models the parameters jointly; `group` splits the define-by-run space into the sets of parameters
+        # that occur together (a text model's encoders); the constant liar keeps several workers from sampling the same point
+        return S.TPESampler(seed=seed, n_startup_trials=min(10, max(3, config.trials // 4)), multivariate=True, group=True, constant_liar=True)
 
 def make_pruner(config:StudyConfig):
     "The Optuna pruner of `config`; epochs are the pruning steps."
     import optuna
-    P = optuna.pruners
-    if config.pruner == "median": return P.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
-    if config.pruner == "hyperband": return P.HyperbandPruner(min_resource=1, max_resource=config.max_epochs, reduction_factor=3)
+    P, kind = optuna.pruners, config.pruner_in_force
+    if kind == "median": return P.MedianPruner(n_startup_trials=4, n_warmup_steps=max(1, config.max_epochs // 2 - 1))
+    if kind == "hyperband": return P.HyperbandPruner(min_resource=1, max_resource=config.max_epochs, reduction_factor=3)
     return P.NopPruner()
 
 # %% ../nbs/13_study.ipynb #e8262b90
@@ -100,6 +106,12 @@ def open_study(config:StudyConfig, root:Path|None=None):
     return study
 
 # %% ../nbs/13_study.ipynb #03024eb1
+def _take_over(trial, original:int, root:Path, folder:Path):
+    "A retry continues its interrupted original: its files, and the pruner rungs it passed (so it never competes with itself)."
+    carry_over(trial_dir(root, original), folder)
+    for k, v in trial.study.trials[original].system_attrs.items():
+        if k.startswith("completed_rung_"): trial.study._storage.set_trial_system_attr(trial._trial_id, k, v)
+
 class _Skipped(Exception):
     "Parameters over `max_params`: the trial is recorded as skipped, never built or trained, and does not count."
 
@@ -117,7 +129,7 @@ def _objective(root:Path, data, config:StudyConfig, emit, devices, limit):
             raise _Skipped(trial.user_attrs["reason"])
         folder = trial_dir(root, trial.number)
         retry_of = trial.user_attrs.get("retry_of")
-        if retry_of is not None: carry_over(trial_dir(root, retry_of), folder)
+        if retry_of is not None: _take_over(trial, retry_of, root, folder)
         emit("trial_started", trial=trial.number, params=params, retry_of=retry_of)
         try: _, outcome = train_trial(trial, params, data, config, folder, emit, devices, epoch_limit=limit())
         except optuna.TrialPruned: raise
