@@ -128,12 +128,11 @@ def one_hot_labels(params:dict)->bool:
     "Whether a trial with `params` trains on one-hot labels (only label smoothing needs them)."
     return params.get("label_smoothing", 0) > 0
 
-def compile_model(model, params:dict, steps_per_epoch:int, max_epochs:int, steps_per_execution:int=1, jit_compile:bool=False):
+def compile_model(model, params:dict, steps_per_epoch:int, max_epochs:int):
     "Compile `model` with the optimizer, loss and metrics of `params`."
     keras = import_keras(); L, M = keras.losses, keras.metrics
     if one_hot_labels(params):
         loss, metrics = L.CategoricalCrossentropy(label_smoothing=params["label_smoothing"]), ["accuracy", M.CategoricalCrossentropy(name="xent")]
     else: loss, metrics = L.SparseCategoricalCrossentropy(), ["accuracy"]
-    model.compile(optimizer=make_optimizer(params, steps_per_epoch, max_epochs), loss=loss, metrics=metrics,
-                  steps_per_execution=steps_per_execution, jit_compile=jit_compile)
+    model.compile(optimizer=make_optimizer(params, steps_per_epoch, max_epochs), loss=loss, metrics=metrics)
     return model

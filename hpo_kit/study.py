@@ -115,7 +115,7 @@ def _take_over(trial, original:int, root:Path, folder:Path):
 class _Skipped(Exception):
     "Parameters over `max_params`: the trial is recorded as skipped, never built or trained, and does not count."
 
-def _objective(root:Path, data, config:StudyConfig, emit, devices, limit):
+def _objective(root:Path, data, config:StudyConfig, emit, devices):
     import optuna
     from hpo_kit.models import count_params
     from hpo_kit.train import train_trial
@@ -131,7 +131,7 @@ def _objective(root:Path, data, config:StudyConfig, emit, devices, limit):
         retry_of = trial.user_attrs.get("retry_of")
         if retry_of is not None: _take_over(trial, retry_of, root, folder)
         emit("trial_started", trial=trial.number, params=params, retry_of=retry_of)
-        try: _, outcome = train_trial(trial, params, data, config, folder, emit, devices, epoch_limit=limit())
+        try: _, outcome = train_trial(trial, params, data, config, folder, emit, devices)
         except optuna.TrialPruned: raise
         except KeyboardInterrupt:
             trial.set_user_attr("reason", "interrupted"); raise
@@ -185,25 +185,24 @@ def epochs_used(study)->int:
     "Epochs trained by the trials that count (a retry's history includes its interrupted original's epochs)."
     return sum(int(t.user_attrs.get("epochs", 0)) for t in study.get_trials(deepcopy=False) if counts(t))
 
-def next_trial(study, config:StudyConfig)->tuple[str, int|None]:
-    "`('run', epoch limit or None)`, `('wait', None)` while other workers' trials may still return, or `('stop', None)`."
+def next_trial(study, config:StudyConfig)->str:
+    "'run' another trial, 'wait' while other workers' trials may still come back, or 'stop'."
     done, running = _finished(study), _running(study)
-    if done + running < config.trials: return "run", None
-    left = config.trials * config.max_epochs - epochs_used(study) - running * config.max_epochs
-    if left >= min(config.max_epochs, max(2, math.ceil(config.max_epochs / 3))): return "run", (None if left >= config.max_epochs else left)
-    return ("wait" if running else "stop"), None
+    left = config.trials * config.max_epochs - epochs_used(study) - running * config.max_epochs  # running trials may use all theirs
+    if done + running < config.trials or left >= config.max_epochs: return "run"
+    return "wait" if running else "stop"
 
 # %% ../nbs/13_study.ipynb #4e2b1a90
 MAX_SKIPS = 50
 
-def _run_trials(study, objective, callbacks, config:StudyConfig, t0:float, limit:list):
+def _run_trials(study, objective, callbacks, config:StudyConfig, t0:float):
     "Run trials one at a time until the budget is spent, or time is up."
     from optuna.storages import fail_stale_trials
     from hpo_kit.storage import HEARTBEAT_SECONDS
     shared, skips = config.storage.startswith("postgresql"), 0
     while True:
         if config.timeout is not None and time.perf_counter() - t0 > config.timeout: break
-        what, limit[0] = next_trial(study, config)
+        what = next_trial(study, config)
         if what == "stop" or (what == "wait" and not shared): break
         if what == "wait":  # other workers' trials would meet the budget, unless their workers died: then they come back as retries
             fail_stale_trials(study); time.sleep(HEARTBEAT_SECONDS); continue
@@ -249,9 +248,9 @@ def run_study(config:StudyConfig, # what to run
     emit("study_started", study=config.study_name, root=str(root), dataset=repr(data), trials=config.trials, done=done,
          remaining=max(0, config.trials - done), epoch_budget=config.trials * config.max_epochs, epochs_done=epochs_used(study),
          devices=devices.summary())
-    interrupted, final, limit = False, None, [None]
+    interrupted, final = False, None
     try:
-        _run_trials(study, _objective(root, data, config, emit, devices, lambda: limit[0]), [_after_trial(root, config, emit, wall)], config, t0, limit)
+        _run_trials(study, _objective(root, data, config, emit, devices), [_after_trial(root, config, emit, wall)], config, t0)
         final = final_model(root, study, config, data, devices, prior.get("final"), emit)
     except KeyboardInterrupt: interrupted = True
     summary = write_results(root, study, config, data, wall_seconds=wall(), final=final, devices=devices.summary())

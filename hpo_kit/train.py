@@ -13,6 +13,7 @@ from .models import import_keras, build_model, compile_model, count_params, one_
 from .diagnosis import diagnose, diagnosis_markdown
 from .health import chance_level
 from .objectives import TrialOutcome, epoch_value, monitor, needs_latency
+from .loop import fit
 from .pipeline import eval_dataset, predict_proba, train_dataset
 from .probe import health_monitor, health_record
 from .storage import append_row, write_atomic
@@ -122,23 +123,20 @@ def _stop_early(trial, outcome, t0, reason):
 class OutOfMemory(RuntimeError):
     "A trial that did not fit in the device's memory."
 
-def _compile(model, params, data, config, devices, jit:bool):
-    steps = math.ceil(len(data.y_train) / params["batch_size"])
-    with devices.scope():
-        compile_model(model, params, steps, config.max_epochs, steps_per_execution=min(16, steps), jit_compile=jit)
+def _compile(model, params, data, config, devices):
+    with devices.scope(): compile_model(model, params, math.ceil(len(data.y_train) / params["batch_size"]), config.max_epochs)
 
-def _fit(model, fit_args:dict, params, data, config, devices, emit, trial, folder):
+def _fit(model, fit_args:dict, params, data, devices, emit, trial):
     import tensorflow as tf
-    try: return model.fit(**fit_args)
+    try:
+        with devices.scope(): return fit(model, **fit_args, jit_compile=devices.jit_compile)
     except tf.errors.ResourceExhaustedError:
         raise OutOfMemory(f"out of device memory with batch_size={params['batch_size']} and {count_params(params, data):,} parameters: "
                           "try a smaller batch_size or model (max_params)") from None
     except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
-        if not devices.jit_compile or "XLA" not in str(e) and "jit" not in str(e).lower(): raise
+        if not devices.jit_compile or model.stop_training or "XLA" not in str(e) and "jit" not in str(e).lower(): raise
         if emit: emit("xla_fallback", trial=trial.number, reason=str(e).splitlines()[0][:200])
-        _compile(model, params, data, config, devices, jit=False)  # XLA fails while tracing the first step: no epoch ran
-        restore(model, folder)
-        return model.fit(**fit_args)
+        with devices.scope(): return fit(model, **fit_args)  # XLA fails while compiling the first step: nothing was trained
 
 # %% ../nbs/11_train.ipynb #e8f99221
 def train_trial(trial, # an Optuna trial (reports and prunes through it)
@@ -148,7 +146,6 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
                 folder:Path, # this trial's folder: history.csv and model.keras go here
                 emit=None, # `emit(kind, **data)` for epoch events, or None
                 devices=None, # `devices.Devices` (None: set up from `config`)
-                epoch_limit:int|None=None, # train at most this many epochs in this call (the study's remaining budget)
                )->tuple:
     "Train one model; return `(model, TrialOutcome)`, or raise `optuna.TrialPruned` with the reason recorded."
     from hpo_kit.devices import setup_devices
@@ -160,7 +157,7 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
     if seed is not None: keras.utils.set_random_seed(seed)
     outcome = TrialOutcome(params_count=count_params(params, data))
     with devices.scope(): model = build_model(params, data)
-    _compile(model, params, data, config, devices, devices.jit_compile)
+    _compile(model, params, data, config, devices)
     start, rows = restore(model, folder)  # a retry continues where the interrupted trial's checkpoint left off
     _report_again(trial, config, rows)
     early = EarlyStop(*monitor(config.objective_names[0]), config.patience, rows)
@@ -168,18 +165,15 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
     clock, onehot = _clock(), one_hot_labels(params)
     chance = chance_level(data.y_train, data.num_classes)
     cb = _trial_callback(trial, config, folder, emit, health, rows, early, clock, chance, (len(data.y_train), len(data.y_val)))
-    end = config.max_epochs if epoch_limit is None else min(config.max_epochs, start + max(1, epoch_limit))
-    fit_args = dict(x=train_dataset(data, params["batch_size"], seed, onehot), validation_data=eval_dataset(data, one_hot=onehot),
-                    epochs=end, initial_epoch=start, callbacks=[c for c in (clock, health, cb) if c], shuffle=False, verbose=0)
-    _fit(model, fit_args, params, data, config, devices, emit, trial, folder)
+    fit_args = dict(train=train_dataset(data, params["batch_size"], seed, onehot), validation_data=eval_dataset(data, one_hot=onehot),
+                    epochs=config.max_epochs, initial_epoch=start, callbacks=[c for c in (clock, health, cb) if c], batch_size=params["batch_size"])
+    _fit(model, fit_args, params, data, devices, emit, trial)
     outcome.history = cb.rows
     outcome.fit_seconds = sum(float(r.get("seconds", 0)) for r in cb.rows)
     trial.set_user_attr("learned", max((r.get("val_accuracy", 0.0) for r in cb.rows), default=0.0) > _band(chance, len(data.y_val)))
     restore_best(model, folder)
     _final_health(trial, health, params, folder, outcome)
     last = len(outcome.history)
-    if not cb.stop_reason and last < config.max_epochs and not early.done(last):
-        cb.stop_reason = f"the study's epoch budget was spent after epoch {last}"
     if cb.stop_reason: _stop_early(trial, outcome, t0, cb.stop_reason)
     outcome.state_bytes = _state_bytes(model)
     if any(needs_latency(n) for n in config.objective_names): outcome.latency_ms = _latency_ms(model, data.x_val)

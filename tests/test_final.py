@@ -25,10 +25,8 @@ def test_the_budget_is_spent_and_never_exceeded(tmp_path):
     used = sum(int(r["epochs"]) for r in rows)
     assert res.summary["epochs_trained"] == used <= 20 == res.summary["epoch_budget"]
     assert len(rows) >= 4
-    early = [r for r in rows if r["reason"].startswith("early stopped")]
-    if early: assert len(rows) > 4 and used >= 20 - 2  # saved epochs were spent: less than 2 (a third of a trial, at least 2) remain
-    cut = [r for r in rows if "epoch budget was spent" in r["reason"]]
-    assert all(r["state"] == "PRUNED" for r in cut) and len(cut) <= 1
+    assert any(r["reason"].startswith("early stopped") for r in rows)
+    assert 20 - used < 5  # the epochs early stopping saved went to more trials, until less than one trial's epochs were left
 
 
 def test_architectures_over_max_params_are_skipped_not_counted(tmp_path):
