@@ -48,7 +48,7 @@ OBJECTIVES = {
     "val_accuracy": ObjectiveSpec("maximize", False, "best validation accuracy over the epochs"),
     "accuracy": ObjectiveSpec("maximize", False, "best training accuracy over the epochs"),
     "val_loss": ObjectiveSpec("minimize", False, "lowest validation loss over the epochs"),
-    "training_time": ObjectiveSpec("minimize", False, "seconds spent in model.fit"),
+    "training_time": ObjectiveSpec("minimize", False, "steady-state training seconds: the median epoch after the first (which also builds the graph) x epochs trained"),
     "parameter_efficiency": ObjectiveSpec("maximize", False, "validation accuracy per log10 of the parameter count"),
     "memory_efficiency": ObjectiveSpec("maximize", False, "validation accuracy per log10 of the bytes the weights and optimizer state occupy"),
     "inference_latency": ObjectiveSpec("minimize", False, "milliseconds per sample to predict the validation set"),

@@ -130,9 +130,7 @@ def one_hot_labels(params:dict)->bool:
 
 def compile_model(model, params:dict, steps_per_epoch:int, max_epochs:int):
     "Compile `model` with the optimizer, loss and metrics of `params`."
-    keras = import_keras(); L, M = keras.losses, keras.metrics
-    if one_hot_labels(params):
-        loss, metrics = L.CategoricalCrossentropy(label_smoothing=params["label_smoothing"]), ["accuracy", M.CategoricalCrossentropy(name="xent")]
-    else: loss, metrics = L.SparseCategoricalCrossentropy(), ["accuracy"]
-    model.compile(optimizer=make_optimizer(params, steps_per_epoch, max_epochs), loss=loss, metrics=metrics)
+    L = import_keras().losses
+    loss = L.CategoricalCrossentropy(label_smoothing=params["label_smoothing"]) if one_hot_labels(params) else L.SparseCategoricalCrossentropy()
+    model.compile(optimizer=make_optimizer(params, steps_per_epoch, max_epochs), loss=loss, metrics=["accuracy"])
     return model

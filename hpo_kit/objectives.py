@@ -5,6 +5,7 @@
 # %% ../nbs/08_objectives.ipynb #7cbfe121
 from __future__ import annotations
 import math
+import numpy as np
 from dataclasses import dataclass, field
 from .config import OBJECTIVES, StudyConfig
 
@@ -17,7 +18,7 @@ __all__ = ['EPOCH_METRICS', 'TrialOutcome', 'monitor', 'epoch_value', 'normalize
 class TrialOutcome:
     "What one trial measured: per-epoch rows and whole-trial measurements."
     history:list = field(default_factory=list) # one dict per epoch: loss, accuracy, val_loss, val_accuracy, ...
-    fit_seconds:float = 0.0 # wall time inside model.fit
+    fit_seconds:float = 0.0 # training and validation time, summed over every epoch (whichever process ran it)
     params_count:int = 0
     state_bytes:int = 0 # bytes of weights plus optimizer state
     latency_ms:float|None = None # prediction time per validation sample
@@ -27,6 +28,12 @@ class TrialOutcome:
         "The best finite value of `metric` over the epochs (nan if none)."
         vals = [r[metric] for r in self.history if metric in r and math.isfinite(r[metric])]
         return (max if mode == "max" else min)(vals) if vals else math.nan
+
+    def training_seconds(self)->float:
+        "Steady-state training time: the median time of an epoch after the first (which also traces the model) x epochs trained."
+        secs = [float(r["seconds"]) for r in self.history if "seconds" in r]
+        if not secs: return self.fit_seconds
+        return float(np.median(secs[1:] if len(secs) > 1 else secs)) * len(secs)
 
 # %% ../nbs/08_objectives.ipynb #09685949
 EPOCH_METRICS = {"val_accuracy": "max", "accuracy": "max", "val_loss": "min"}
@@ -66,7 +73,7 @@ def objective_value(objective:str, o:TrialOutcome)->float:
     "The value of `objective` for the trial outcome `o`."
     if objective in EPOCH_METRICS: return o.best(objective, EPOCH_METRICS[objective])
     acc = o.best("val_accuracy")
-    if objective == "training_time": return o.fit_seconds
+    if objective == "training_time": return o.training_seconds()
     if objective == "parameter_efficiency": return acc / math.log10(max(o.params_count, 10))
     if objective == "memory_efficiency": return acc / math.log10(max(o.state_bytes, 10))
     if objective == "inference_latency":
