@@ -84,7 +84,7 @@ def format_result(result)->str:
 # %% ../nbs/18_cli.ipynb #fd262753
 BUDGET_HELP = """the budget: a study trains at most trials x max_epochs epochs, and tries at least `trials` configurations.
   Each trial trains up to max_epochs epochs; pruning, early stopping and the stop of a model still at chance after
-  its first epoch end trials sooner, and the epochs they save go to more trials (the last one cut at the budget).
+  its first epoch end trials sooner, and the epochs they save go to more trials while a whole trial's max_epochs remain.
   Then the best configuration is trained again on training + validation data (refit) and scored once on the test
   split. timeout stops starting new trials after that many seconds. Running the command again with a larger
   trials continues the study."""

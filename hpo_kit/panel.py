@@ -102,7 +102,7 @@ def help_html()->str:
     sec = lambda title, items: (f"<details><summary><b>{title}</b></summary><table>" +
                                 "".join(f"<tr><td><code>{html.escape(str(k))}</code></td><td>{html.escape(v)}</td></tr>" for k, v in items) + "</table></details>")
     return (sec("Options", HELP.items()) + sec("Objectives", [(k, f"{o.help} ({o.direction})") for k, o in OBJECTIVES.items()]) +
-            sec("Health metrics", HEALTH_HELP.items()) + sec("What the search tries", [(k, v[3]) for k, v in SPACE.items()]))
+            sec("Health metrics", HEALTH_HELP.items()) + sec("What the search tries", [(k, p.help) for k, p in SPACE.items()]))
 
 PRESETS = {
     "quick demo": dict(trials=5, max_epochs=3, pruner="median", mode="simple", objective="val_accuracy"),
