@@ -47,7 +47,7 @@ class ObjectiveSpec:
 OBJECTIVES = {
     "val_accuracy": ObjectiveSpec("maximize", False, "best validation accuracy over the epochs"),
     "accuracy": ObjectiveSpec("maximize", False, "best training accuracy over the epochs"),
-    "val_loss": ObjectiveSpec("minimize", False, "lowest validation loss over the epochs"),
+    "val_loss": ObjectiveSpec("minimize", False, "lowest validation cross-entropy over the epochs, without label smoothing so that trials compare"),
     "training_time": ObjectiveSpec("minimize", False, "steady-state training seconds: the median epoch after the first (which also builds the graph) x epochs trained"),
     "parameter_efficiency": ObjectiveSpec("maximize", False, "validation accuracy per log10 of the parameter count"),
     "memory_efficiency": ObjectiveSpec("maximize", False, "validation accuracy per log10 of the bytes the weights and optimizer state occupy"),

@@ -13,7 +13,7 @@ from .data import load_dataset
 from .objectives import objective_value, trial_score
 from .results import SKIPPED, best_trial, counts, is_interrupted, is_skipped, read_summary, write_results
 from .space import baseline_params, suggest_params
-from .storage import make_mirror, mirror_events, optuna_storage, study_root, trial_dir, write_atomic
+from .storage import make_mirror, mirror_events, optuna_storage, read_rows, study_root, trial_dir, write_atomic
 
 # %% auto #0
 __all__ = ['CONFIG_ATTR', 'MAX_SKIPS', 'RESUME_FIELDS', 'make_sampler', 'make_pruner', 'open_study', 'StudyResult', 'epochs_used',
@@ -137,6 +137,7 @@ def _objective(root:Path, data, config:StudyConfig, emit, devices):
             trial.set_user_attr("reason", "interrupted"); raise
         except Exception as e:
             trial.set_user_attr("reason", f"{type(e).__name__}: {e}"[:300])
+            trial.set_user_attr("epochs", len(read_rows(folder / "history.csv")))  # what it trained counts toward the epoch budget
             write_atomic(folder / "error.txt", traceback.format_exc())
             raise
         if not config.multi: trial.set_user_attr("objective_value", objective_value(config.objective, outcome))

@@ -55,17 +55,18 @@ def test_acceptance_run_then_continue(tmp_path):
     summary = json.loads((root / "summary.json").read_text())
     assert {"best_value", "best_params", "test_accuracy", "wall_seconds", "epochs_trained", "trials", "versions"} <= set(summary)
     assert summary["test_accuracy"] >= 0.95
-    assert sum(summary["trials"].values()) == 10 and summary["trials"].get("PRUNED", 0) >= 1
+    assert sum(summary["trials"].values()) >= 10 and summary["trials"].get("PRUNED", 0) >= 1
+    assert summary["epoch_budget"] == 60 and summary["epochs_trained"] <= 60  # pruned epochs bought extra trials, within the budget
     assert {"tensorflow", "keras", "optuna", "hpo_kit"} <= set(summary["versions"])
 
     table = rows(root / "trials.csv")
-    assert [int(r["number"]) for r in table] == list(range(10))
+    assert [int(r["number"]) for r in table] == list(range(len(table)))
     assert {"number", "state", "value", "epochs", "seconds", "params_count", "reason"} <= set(table[0])
     assert summary["epochs_trained"] == sum(int(r["epochs"]) for r in table)
     for r in table:
         if r["state"] == "PRUNED":
             assert r["reason"], r  # pruned by the pruner, or rejected over budget, always with a reason
-            assert int(r["epochs"]) < 6 or "rejected" in r["reason"]
+            assert int(r["epochs"]) < 6  # never at the last epoch, when pruning saves nothing
         history = root / "trials" / r["number"] / "history.csv"
         if int(r["epochs"] or 0):
             assert len(rows(history)) == int(r["epochs"])  # one history row per epoch trained
@@ -84,10 +85,10 @@ def test_acceptance_run_then_continue(tmp_path):
     r2 = hpo("run", "dataset=digits", "trials=12", "max_epochs=6", "seed=0", "pruner=median", f"output={tmp_path}")
     assert r2.returncode == 0, r2.stderr[-2000:]
     table2 = rows(root / "trials.csv")
-    assert len(table2) == 12
     keep = ("number", "state", "value", "epochs", "params_count")
-    assert [{k: r[k] for k in keep} for r in table2[:10]] == [{k: r[k] for k in keep} for r in table]
-    assert sum(json.loads((root / "summary.json").read_text())["trials"].values()) == 12
+    assert [{k: r[k] for k in keep} for r in table2[:len(table)]] == [{k: r[k] for k in keep} for r in table]
+    summary2 = json.loads((root / "summary.json").read_text())
+    assert sum(summary2["trials"].values()) >= 12 and summary["epochs_trained"] < summary2["epochs_trained"] <= 72
 
 
 def test_changed_config_is_refused_with_a_diff(tmp_path):

@@ -32,7 +32,7 @@ def test_resume_onto_an_empty_disk_from_the_mirror(tmp_path):
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     mirror = tmp_path / "drive" / "digits-simple"
     t = time.monotonic()
-    while not list(mirror.glob("trials/1/backup/latest-2.weights.h5")):  # trial 1's second epoch reached Drive
+    while not list(mirror.glob("trials/1/backup/latest-2.npz")):  # trial 1's second epoch reached Drive
         assert proc.poll() is None, proc.stderr.read()[-2000:]
         assert time.monotonic() - t < 240
         time.sleep(0.02)

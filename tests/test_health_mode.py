@@ -18,7 +18,8 @@ def test_health_mode_run_writes_health_and_a_diagnosis_for_every_trial(tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     root = tmp_path / "digits-health"
     rows = read_rows(root / "trials.csv")
-    assert len(rows) == 8
+    summary = json.loads((root / "summary.json").read_text())
+    assert len(rows) >= 8 and summary["epochs_trained"] <= 8 * 10  # at least the trials asked for, within their epoch budget
     assert set(HEALTH_COLS) <= set(rows[0]) and "diagnosis" in rows[0]
     for row in rows:
         assert row["diagnosis"], row  # every trial, pruned or rejected ones included
@@ -28,7 +29,7 @@ def test_health_mode_run_writes_health_and_a_diagnosis_for_every_trial(tmp_path)
             assert all(0.0 <= v <= 1.0 for v in scores), row
             history = read_rows(root / "trials" / row["number"] / "history.csv")
             assert all(math.isfinite(float(h["health_overall"])) for h in history)  # measured every epoch
-    best_number = str(json.loads((root / "summary.json").read_text())["best_trial"])
+    best_number = str(summary["best_trial"])
     best = next(r for r in rows if r["number"] == best_number)
     # the health-mode score is the blend of validation accuracy and overall health
     hist = read_rows(root / "trials" / best["number"] / "history.csv")

@@ -83,7 +83,7 @@ def test_exports_reproduce_predictions(study, fmt):
     assert r.returncode == 0, r.stderr[-2000:]
     out = study / "exports" / fmt
     x = load_dataset("digits").x_test[:32]
-    expected = keras.saving.load_model(study / "best_model.keras", compile=False).predict(x, verbose=0)
+    expected = keras.saving.load_model(study / "final_model.keras", compile=False).predict(x, verbose=0)  # what export ships
     if fmt == "keras": got = keras.saving.load_model(out / "model.keras", compile=False).predict(x, verbose=0)
     elif fmt == "savedmodel":
         loaded = tf.saved_model.load(str(out / "savedmodel")); got = loaded.serve(tf.constant(x)).numpy()

@@ -46,8 +46,9 @@ def test_nan_data_prunes_every_trial_with_a_reason(tmp_path):
     bad = dataclasses.replace(ds, x_train=x, name="corrupt")
     res = run_study(StudyConfig(trials=2, max_epochs=4, output=str(tmp_path), study="corrupt"), data=bad)
     table = read_rows(res.root / "trials.csv")
-    assert [r["state"] for r in table] == ["PRUNED", "PRUNED"]
+    assert len(table) >= 2 and all(r["state"] == "PRUNED" for r in table)  # the epochs each one saved bought more trials
     assert all("non-finite" in r["reason"] and r["epochs"] == "1" for r in table)
+    assert res.summary["epochs_trained"] == len(table) <= 2 * 4
     assert res.best_value is None and res.test_accuracy is None
     assert not (res.root / "best_model.keras").exists()
 
@@ -60,9 +61,10 @@ def test_interrupt_leaves_a_resumable_study(tmp_path):
     assert res.interrupted
     table = read_rows(res.root / "trials.csv")
     assert [(r["state"], r["reason"]) for r in table] == [("COMPLETE", ""), ("FAIL", "interrupted")]
-    assert res.summary["best_trial"] == 0 and res.test_accuracy is not None  # nothing finished is lost
+    assert res.summary["best_trial"] == 0 and (res.root / "best_model.keras").exists()  # nothing finished is lost
+    assert res.test_accuracy is None  # the test split is for the final model, built once the search has finished
     res2 = run_study(cfg)  # the interrupted trial is retried from its checkpoint and does not count toward the 3
-    assert not res2.interrupted and res2.summary["trials"] == {"COMPLETE": 3, "FAIL": 1}
+    assert not res2.interrupted and res2.summary["trials"] == {"COMPLETE": 3, "FAIL": 1} and res2.test_accuracy > 0.9
     table = read_rows(res.root / "trials.csv")
     assert table[2]["retry_of"] == "1" and table[2]["state"] == "COMPLETE"
     epochs = [int(r["epoch"]) for r in read_rows(res.root / "trials" / "2" / "history.csv")]
@@ -86,10 +88,3 @@ def test_a_trial_left_running_by_a_dead_process_is_retried(tmp_path):
     assert res.summary["trials"] == {"FAIL": 1, "COMPLETE": 2}  # the interrupted trial does not count toward the 2
     assert table[1]["activation"] == "elu" and table[1]["filters"] == "16"  # same parameters
     assert zombie.number == 0
-
-
-def test_over_budget_architectures_are_rejected_before_training(tmp_path):
-    res = run_study(StudyConfig(trials=2, max_epochs=2, max_params=5000, output=str(tmp_path)))
-    table = read_rows(res.root / "trials.csv")
-    assert all(r["state"] == "PRUNED" and "rejected before training" in r["reason"] and r["epochs"] == "0" for r in table)
-    assert not list((res.root / "trials").glob("*/history.csv"))
