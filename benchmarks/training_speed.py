@@ -37,7 +37,7 @@ def plain_fit(data, params, epochs)->float:
     ends = [time.perf_counter()]
     stamp = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: ends.append(time.perf_counter()))
     m = build_model(params, data); compile_model(m, params, -(-len(data.y_train) // params["batch_size"]), epochs)
-    m.fit(train_dataset(data, params["batch_size"], 0), validation_data=eval_dataset(data), epochs=epochs, verbose=0, callbacks=[stamp])
+    m.fit(train_dataset(data, params["batch_size"], 0).dataset(), validation_data=eval_dataset(data).dataset(), epochs=epochs, verbose=0, callbacks=[stamp])
     return _median_epoch(ends)
 
 

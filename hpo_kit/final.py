@@ -41,7 +41,7 @@ def refit(params:dict, epochs:int, data, config:StudyConfig, devices, folder:Pat
             save_checkpoint(folder, state_arrays(self.model), epoch + 1, best=False)
             if emit: emit("refit_epoch", epoch=epoch + 1, epochs=epochs, metrics=dict(logs or {}))
     ds = train_dataset(data, params["batch_size"], config.seed, one_hot_labels(params), x=x, y=y)
-    with devices.scope(): fit(model, ds, epochs, initial_epoch=start, callbacks=[Save()], batch_size=params["batch_size"], jit_compile=devices.jit_compile)
+    with devices.scope(): fit(model, ds, epochs, initial_epoch=start, callbacks=[Save()], jit_compile=devices.jit_compile)
     return model
 
 # %% ../nbs/12a_final.ipynb #d387454c

@@ -176,8 +176,8 @@ def max_conv_blocks(input_shape)->int:
     return max(1, min(6, int(math.log2(min(input_shape[:2])))))
 
 def auto_batch_size(n_train:int)->int:
-    "The batch size for `n_train` training examples: at least about 30 steps per epoch, 32 to 256."
-    return int(min(256, max(32, 2 ** math.floor(math.log2(max(1, n_train) / 30)))))
+    "The batch size for `n_train` training examples: the largest power of two giving at least 16 steps per epoch, within 32 to 256."
+    return int(min(256, max(32, 2 ** math.floor(math.log2(max(1, n_train) / 16)))))
 
 def _fit(name:str, v, data):
     if name == "batch_size" and v == "auto": return auto_batch_size(len(data.y_train))

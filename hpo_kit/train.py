@@ -166,7 +166,7 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
     chance = chance_level(data.y_train, data.num_classes)
     cb = _trial_callback(trial, config, folder, emit, health, rows, early, clock, chance, (len(data.y_train), len(data.y_val)))
     fit_args = dict(train=train_dataset(data, params["batch_size"], seed, onehot), validation_data=eval_dataset(data, one_hot=onehot),
-                    epochs=config.max_epochs, initial_epoch=start, callbacks=[c for c in (clock, health, cb) if c], batch_size=params["batch_size"])
+                    epochs=config.max_epochs, initial_epoch=start, callbacks=[c for c in (clock, health, cb) if c])
     _fit(model, fit_args, params, data, devices, emit, trial)
     outcome.history = cb.rows
     outcome.fit_seconds = sum(float(r.get("seconds", 0)) for r in cb.rows)
