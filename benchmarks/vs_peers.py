@@ -3,13 +3,13 @@
     python benchmarks/vs_peers.py [--tasks digits,distorted_digits,order_text] [--seeds 0,1,2] [--tools ...]
                                   [--trials 12] [--max-epochs 8]
 
-Every tool gets the same data, the same stratified train/validation split (hpo-kit's, per seed), the same budget
+Every run is a fresh process (timed from after its imports). Every tool gets the same data, the same stratified train/validation split (hpo-kit's, per seed), the same budget
 (`trials` x `max_epochs` epochs; KerasTuner Hyperband at its nearest equal-epoch setting) and scores its final model
 once on the test split. Prints mean +- sd of test accuracy, wall seconds and epochs trained per tool and task, then
 hpo-kit's accuracy difference and wall-time ratio against the best peer of each task. Needs `pip install -e .[dev]`
 (keras-tuner). Tasks are described in `benchmarks/tasks.py`, the peers' search spaces in `benchmarks/peers.py`.
 """
-import argparse, os, sys, tempfile, time, warnings
+import argparse, json, os, subprocess, sys, tempfile, time, warnings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
@@ -37,23 +37,39 @@ def run_tool(tool, data, trials, max_epochs, seed, folder):
     return acc, sec, ep
 
 
+def run_one(task, seed, tool, trials, max_epochs):
+    "One tool on one task and seed in a fresh process, so that no run inherits another's TensorFlow state or memory."
+    cmd = [sys.executable, __file__, "--one", json.dumps([task, seed, tool]), "--trials", str(trials), "--max-epochs", str(max_epochs)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode: raise RuntimeError(f"{tool} on {task} seed {seed} failed:\n{r.stderr[-3000:]}")
+    return tuple(json.loads(r.stdout.strip().splitlines()[-1]))
+
+
+def one(spec, trials, max_epochs):
+    task, seed, tool = json.loads(spec)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    import_keras_quietly()
+    data = from_arrays(*tasks.TASKS[task](seed), name=task, seed=seed)
+    with tempfile.TemporaryDirectory() as folder:
+        acc, sec, epochs = run_tool(tool, data, trials, max_epochs, seed, folder)
+    print(json.dumps([float(acc), float(sec), int(epochs)]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: one run, in its own process
     ap.add_argument("--tasks", default=",".join(tasks.TASKS)); ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--tools", default=";".join(TOOLS), help="tools separated by ';', e.g. 'hpo-kit;hpo-kit:sampler=random;kt-hyperband'"); ap.add_argument("--trials", type=int, default=12)
     ap.add_argument("--max-epochs", type=int, default=8)
     a = ap.parse_args()
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    import_keras_quietly()
+    if a.one: return one(a.one, a.trials, a.max_epochs)
     seeds, tools = [int(s) for s in a.seeds.split(",")], a.tools.split(";")
     results = {}  # (task, tool) -> list of (acc, sec, epochs)
     t_start = time.perf_counter()
     for task in a.tasks.split(","):
         for seed in seeds:
-            data = from_arrays(*tasks.TASKS[task](seed), name=task, seed=seed)
             for tool in tools:
-                with tempfile.TemporaryDirectory() as folder:
-                    r = run_tool(tool, data, a.trials, a.max_epochs, seed, folder)
+                r = run_one(task, seed, tool, a.trials, a.max_epochs)
                 results.setdefault((task, tool), []).append(r)
                 print(f"  {task:<17} seed {seed} {tool:<13} test acc {r[0]:.4f}  {r[1]:6.1f} s  {r[2]:3d} epochs", flush=True)
     print(f"\n{a.trials} trials x {a.max_epochs} epochs, seeds {a.seeds}; {time.perf_counter() - t_start:.0f} s in all")

@@ -41,7 +41,8 @@ def make_steps(model, global_batch:int):
             loss, _, _ = _losses(model, y, out)
             reg = tf.add_n(model.losses) if model.losses else 0.0
             total = tf.nn.compute_average_loss(loss, global_batch_size=global_batch if replicas > 1 else None) + reg / replicas
-        grads = tape.gradient(opt.scale_loss(total), model.trainable_variables)  # scale_loss: the loss scale of mixed_float16
+            scaled = opt.scale_loss(total)  # mixed_float16's loss scale, on the tape so its gradient exists
+        grads = tape.gradient(scaled, model.trainable_variables)
         opt.apply(grads, model.trainable_variables)
         return _sums(model, y, out, reg)
     def evaluate(x, y): return _sums(model, y, model(x, training=False))

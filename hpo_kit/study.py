@@ -183,8 +183,9 @@ def _finished(study)->int:
     return sum(counts(t) for t in study.get_trials(deepcopy=False))
 
 def epochs_used(study)->int:
-    "Epochs trained by the trials that count (a retry's history includes its interrupted original's epochs)."
-    return sum(int(t.user_attrs.get("epochs", 0)) for t in study.get_trials(deepcopy=False) if counts(t))
+    "Epochs trained by the trials that count (a retry's history includes its interrupted original's epochs); a failed trial spends at least one, so failures cannot run forever."
+    from optuna.trial import TrialState
+    return sum(max(int(t.user_attrs.get("epochs", 0)), t.state == TrialState.FAIL) for t in study.get_trials(deepcopy=False) if counts(t))
 
 def next_trial(study, config:StudyConfig)->str:
     "'run' another trial, 'wait' while other workers' trials may still come back, or 'stop'."
