@@ -90,7 +90,7 @@ HELP = dict(
     credentials="for storage=gdrive://: path to a service-account or authorized-user JSON (empty: GOOGLE_APPLICATION_CREDENTIALS); never copied anywhere",
     study="study folder and Optuna study name (empty: '<dataset>-<mode>')",
     patience="epochs without improvement of the validation metric before a trial stops early",
-    max_params="largest parameter count a model may have; bigger architectures are never built: they are skipped, recorded, and do not count as trials",
+    max_params="largest trainable parameter count a model may have (batch-norm statistics not counted); bigger architectures are never built: they are skipped, recorded, and do not count as trials",
     health_every="measure model health every this many epochs (0: never; mode=health needs at least 1)",
     health_weights="weights of the six health metrics in overall health, summing to 1, e.g. neuron_utilization:0.5,gradient_health:0.5 (empty: equal)",
     space="what the search varies: a mapping of parameter to a fixed value, a [low, high] range or a list of choices, e.g. {batch_size: 128, learning_rate: [1e-4, 3e-3]} (empty: the documented defaults; see nbs/03_space)",
