@@ -3,9 +3,9 @@
     python benchmarks/vs_peers.py [--tasks digits,distorted_digits,order_text] [--seeds 0,1,2] [--tools ...]
                                   [--trials 12] [--max-epochs 8]
 
-Every run is a fresh process (timed from after its imports). Every tool gets the same data, the same stratified train/validation split (hpo-kit's, per seed), the same budget
-(`trials` x `max_epochs` epochs; KerasTuner Hyperband at its nearest equal-epoch setting) and scores its final model
-once on the test split. Prints mean +- sd of test accuracy, wall seconds and epochs trained per tool and task, then
+Every run is a fresh process (timed from after its imports). Every tool gets the same data, the same stratified
+train/validation split (hpo-kit's, per seed), the same budget (`trials` x `max_epochs` epochs; KerasTuner
+Hyperband at its nearest equal-epoch setting) and scores its final model once on the test split. Prints mean +- sd of test accuracy, wall seconds and epochs trained per tool and task, then
 hpo-kit's accuracy difference and wall-time ratio against the best peer of each task. Needs `pip install -e .[dev]`
 (keras-tuner). Tasks are described in `benchmarks/tasks.py`, the peers' search spaces in `benchmarks/peers.py`.
 """

@@ -183,9 +183,12 @@ def _finished(study)->int:
     return sum(counts(t) for t in study.get_trials(deepcopy=False))
 
 def epochs_used(study)->int:
-    "Epochs trained by the trials that count (a retry's history includes its interrupted original's epochs); a failed trial spends at least one, so failures cannot run forever."
+    "Epochs spent by the trials that count (a retry's history includes its interrupted original's epochs)."
     from optuna.trial import TrialState
-    return sum(max(int(t.user_attrs.get("epochs", 0)), t.state == TrialState.FAIL) for t in study.get_trials(deepcopy=False) if counts(t))
+    def spent(t):
+        epochs = int(t.user_attrs.get("epochs", 0))
+        return max(epochs, 1) if t.state == TrialState.FAIL else epochs  # a failure spends at least one: failures cannot run forever
+    return sum(spent(t) for t in study.get_trials(deepcopy=False) if counts(t))
 
 def next_trial(study, config:StudyConfig)->str:
     "'run' another trial, 'wait' while other workers' trials may still come back, or 'stop'."
