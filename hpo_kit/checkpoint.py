@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_checkpoint.ipynb #42c2ac85
 from __future__ import annotations
-import io, math, re, shutil
+import io, math, os, re, shutil, sys, time
 from pathlib import Path
 import numpy as np
 from .storage import read_rows, write_atomic, write_rows
@@ -91,12 +91,27 @@ def _floats(row:dict)->dict:
         except (TypeError, ValueError): out[k] = v
     return out
 
+def _set_aside(folder:Path, why:str)->tuple[int, list]:
+    "Move a trial's damaged checkpoint, history and health log into `damaged-<time>/`, say so, and start the trial over."
+    stamp, n = time.strftime("%Y%m%d-%H%M%S"), 1
+    kept = Path(folder) / f"damaged-{stamp}"
+    while kept.exists(): n += 1; kept = Path(folder) / f"damaged-{stamp}-{n}"
+    kept.mkdir(parents=True)
+    for name in ("backup", "history.csv", "health.jsonl"):
+        if (Path(folder) / name).exists(): os.replace(Path(folder) / name, kept / name)
+    print(f"hpo-kit: {folder}: {why}; kept its files in {kept.name}/ and started the trial again from its first epoch.", file=sys.stderr)
+    return 0, []
+
 def restore(model, folder:Path)->tuple[int, list[dict]]:
-    "Load the trial's latest checkpoint into `model`; return `(epochs done, history rows kept)`."
+    "Load the trial's latest checkpoint into `model`; return `(epochs done, history rows kept)`. A damaged trial starts over."
     epoch, path = latest_checkpoint(folder)
     hist_path = Path(folder) / "history.csv"
     rows = [_floats(r) for r in read_rows(hist_path)]
-    if path is not None: load_state(model, path)
+    if not epoch <= len(rows) <= epoch + 1:  # a kill leaves at most one row past the checkpoint
+        return _set_aside(folder, f"history.csv holds {len(rows)} epochs but the last checkpoint is at epoch {epoch}")
+    if path is not None:
+        try: load_state(model, path)
+        except CheckpointError as e: return _set_aside(folder, str(e))
     if len(rows) != epoch:
         rows = rows[:epoch]
         if rows: write_rows(hist_path, rows)

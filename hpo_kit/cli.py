@@ -4,12 +4,14 @@
 
 # %% ../nbs/18_cli.ipynb #b667101e
 from __future__ import annotations
-import argparse, sys
+import argparse, os, sys
 from dataclasses import fields
 from pathlib import Path
 from .config import HELP, ConfigError, StudyConfig, config_from, config_from_yaml, parse_options
 from .data import DataError, dataset_table
+from .interrupts import stop_on_signals
 from .models import import_keras_quietly
+from .storage import DiskFull
 
 # %% auto #0
 __all__ = ['BUDGET_HELP', 'Progress', 'format_result', 'main']
@@ -95,36 +97,44 @@ def _options_epilog()->str:
 
 def _parser()->argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hpo-kit", description="Hyperparameter search for Keras CNNs and LSTMs with Optuna.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", action="store_true", help="show TensorFlow's warnings and the traceback of an unexpected error")
+    quiet = argparse.ArgumentParser(add_help=False, parents=[common])
+    quiet.add_argument("--quiet", action="store_true", help="no progress bar")
     sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run or continue a study", epilog=_options_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = sub.add_parser("run", help="run or continue a study", epilog=_options_epilog(), parents=[quiet],
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("options", nargs="*", metavar="key=value", help="study options (listed below)")
     run.add_argument("--config", metavar="YAML", help="read options from a YAML file; key=value pairs override it")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
-    res = sub.add_parser("resume", help="continue a study folder with its saved configuration")
+    res = sub.add_parser("resume", help="continue a study folder with its saved configuration", parents=[quiet])
     res.add_argument("folder", help="the study folder (holds config.yaml)")
     res.add_argument("options", nargs="*", metavar="key=value", help="only trials, timeout, refit, ensemble, storage and credentials may change")
-    res.add_argument("--quiet", action="store_true", help="no progress bar")
-    wk = sub.add_parser("worker", help="join a study in a shared PostgreSQL storage as one more worker")
+    wk = sub.add_parser("worker", help="join a study in a shared PostgreSQL storage as one more worker", parents=[quiet])
     wk.add_argument("options", nargs="*", metavar="key=value", help="storage=postgresql://... and study=NAME (required); output=DIR")
-    wk.add_argument("--quiet", action="store_true", help="no progress bar")
-    rp = sub.add_parser("report", help="write report.html of a study folder")
+    rp = sub.add_parser("report", help="write report.html of a study folder", parents=[common])
     rp.add_argument("folder")
-    ex = sub.add_parser("export", help="export the final model of a study folder (the best trial's before the search ends) with its metadata")
+    ex = sub.add_parser("export", help="export the final model of a study folder (the best trial's before the search ends) with its metadata",
+                        parents=[common])
     ex.add_argument("folder"); ex.add_argument("--format", default="keras", help="keras, savedmodel or tflite")
-    bd = sub.add_parser("bundle", help="zip the report, final and best models, hyperparameters, trials.csv and summary")
+    bd = sub.add_parser("bundle", help="zip the report, final and best models, hyperparameters, trials.csv and summary", parents=[common])
     bd.add_argument("folder")
-    sub.add_parser("datasets", help="list the built-in datasets")
+    sub.add_parser("datasets", help="list the built-in datasets", parents=[common])
     return p
 
 # %% ../nbs/18_cli.ipynb #64dc0002
 def _run(config:StudyConfig, quiet:bool)->int:
-    import optuna
     from hpo_kit.study import run_study
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
     import_keras_quietly()
     result = run_study(config, on_event=None if quiet else Progress(config))
+    if result.interrupted:
+        print(f"Interrupted; finished trials and epochs are saved. Continue with: hpo-kit resume {result.root}")
+        return 130
+    s = result.summary
+    if result.trials_run == 0:
+        print(f"Nothing to run: the budget of {config.trials} trials x {config.max_epochs} epochs is spent "
+              f"({s.get('epochs_trained')} epochs trained). Raise trials= to continue the study; its results are below.")
     print(format_result(result))
-    return 130 if result.interrupted else 0
+    return 0
 
 def _resume_config(folder:str, options:list[str])->StudyConfig:
     from hpo_kit.study import resume_config
@@ -160,15 +170,34 @@ def _output(args)->int:
 def main(argv:list[str]|None=None)->int:
     "Entry point of the `hpo-kit` command."
     args = _parser().parse_args(argv)
+    if args.verbose: os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"  # TensorFlow's own warnings, hidden otherwise
+    def say(line:str):
+        from tqdm.auto import tqdm
+        tqdm.write(line, file=sys.stderr)  # on its own line, below a progress bar
     try:
-        if args.command == "datasets":
-            for r in dataset_table(): print(f"{r['name']:<14} {r['modality']:<6} {r['shape']:<10} {r['classes']:>4} classes  {r['description']}")
-            return 0
-        if args.command == "resume": return _run(_resume_config(args.folder, args.options), args.quiet)
-        if args.command == "worker": return _run(_worker_config(args.options), args.quiet)
-        if args.command in ("report", "export", "bundle"): return _output(args)
-        base = config_from_yaml(args.config) if args.config else None
-        return _run(config_from(parse_options(args.options), base=base), args.quiet)
+        with stop_on_signals(hard_exit=True, say=say):  # Ctrl-C or SIGTERM: stop at the next safe point; twice: at once
+            return _command(args)
     except (ConfigError, DataError) as e:
-        print(f"hpo-kit: error: {e}", file=sys.stderr)
+        say(f"hpo-kit: error: {e}")
         return 2
+    except DiskFull as e:
+        say(f"hpo-kit: error: {e}")
+        return 1
+    except KeyboardInterrupt:  # before a study started (loading data, importing TensorFlow): nothing to save
+        say("Interrupted before the study started; nothing was changed.")
+        return 130
+    except Exception as e:
+        if args.verbose: raise
+        say(f"hpo-kit: error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
+            "(this is a bug unless the message says otherwise; run again with --verbose for the details)")
+        return 1
+
+def _command(args)->int:
+    if args.command == "datasets":
+        for r in dataset_table(): print(f"{r['name']:<14} {r['modality']:<6} {r['shape']:<10} {r['classes']:>4} classes  {r['description']}")
+        return 0
+    if args.command == "resume": return _run(_resume_config(args.folder, args.options), args.quiet)
+    if args.command == "worker": return _run(_worker_config(args.options), args.quiet)
+    if args.command in ("report", "export", "bundle"): return _output(args)
+    base = config_from_yaml(args.config) if args.config else None
+    return _run(config_from(parse_options(args.options), base=base), args.quiet)

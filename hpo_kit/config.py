@@ -264,6 +264,7 @@ def _validate(cfg:StudyConfig):
     if cfg.ensemble == 1: p.append("ensemble=1 is one model: use 0 (no ensemble) or 2 or more.")
     _choice(p, cfg, "precision", PRECISIONS)
     _choice(p, cfg, "jit_compile", JIT_CHOICES)
+    if len(p) == 1: raise ConfigError(f"Invalid study configuration: {p[0]}")
     if p: raise ConfigError("Invalid study configuration:\n  - " + "\n  - ".join(p))
 
 # %% ../nbs/00_config.ipynb #6caa346c
@@ -317,6 +318,7 @@ def parse_options(args:list[str])->dict:
         if "=" not in a: raise ConfigError(f"Expected key=value, got {a!r}. Example: trials=20")
         k, v = a.split("=", 1)
         k = k.strip().replace("-", "_")
+        if not k: raise ConfigError(f"{a!r} has no option name before '='. Example: trials=20")
         if k not in _field_types(): raise _unknown_key(k)
         if k in out: raise ConfigError(f"Option {k!r} is given twice.")
         out[k] = _coerce(k, v.strip())
@@ -335,12 +337,26 @@ def config_to_yaml(cfg:StudyConfig, path:Path|str|None=None)->str:
     if path is not None: Path(path).write_text(text)
     return text
 
+def _yaml_text(p:Path)->str:
+    try: return p.read_text(encoding="utf-8")
+    except FileNotFoundError: raise ConfigError(f"the options file {str(p)!r} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as e: raise ConfigError(f"the options file {str(p)!r} cannot be read as text: {e}.") from None
+
 def config_from_yaml(path_or_text:Path|str)->StudyConfig:
-    "Read a `StudyConfig` from a YAML file or YAML text."
+    "Read a `StudyConfig` from a YAML file or YAML text; anything that is not a mapping of valid options is a `ConfigError`."
     p = Path(path_or_text) if "\n" not in str(path_or_text) else None
-    data = yaml.safe_load(p.read_text() if p is not None else path_or_text) or {}
-    if not isinstance(data, dict): raise ConfigError(f"{path_or_text}: expected a mapping of options, got {type(data).__name__}.")
-    return config_from(data)
+    where = f"{p}" if p is not None else "the YAML text"
+    try: data = yaml.safe_load(_yaml_text(p) if p is not None else path_or_text) or {}
+    except yaml.YAMLError as e:  # a tab, a bad indent, or a tag such as !!python/object, which safe_load refuses
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{where} is not valid YAML{at}: {getattr(e, 'problem', None) or str(e).splitlines()[0]}. "
+                          "Write one `option: value` per line, indented with spaces, without tags.") from None
+    if not isinstance(data, dict): raise ConfigError(f"{where}: expected a mapping of options (option: value), got {type(data).__name__}.")
+    bad = [k for k in data if not isinstance(k, str)]
+    if bad: raise ConfigError(f"{where}: option names must be text, got {bad[0]!r}.")
+    try: return config_from(data)
+    except ConfigError as e: raise ConfigError(f"{where}: {e}") from None
 
 # %% ../nbs/00_config.ipynb #8a92b39c
 BUDGET_FIELDS = ("trials", "timeout")

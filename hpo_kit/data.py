@@ -13,7 +13,8 @@ from .config import DATASETS, ConfigError
 
 # %% auto #0
 __all__ = ['REGISTRY', 'DataError', 'Dataset', 'detect_modality', 'prepare_images', 'prepare_text', 'stratified_split',
-           'from_arrays', 'DatasetInfo', 'load_dataset', 'dataset_table']
+           'as_input', 'check_labels', 'check_classes', 'check_features', 'from_arrays', 'DatasetInfo', 'load_dataset',
+           'dataset_table']
 
 # %% ../nbs/02_data.ipynb #facec758
 class DataError(ValueError):
@@ -110,19 +111,102 @@ def stratified_split(x, y, val_fraction:float=0.2, seed:int|None=0):
     strat = y if counts[counts > 0].min() >= 2 and int(len(y) * val_fraction) >= len(np.unique(y)) else None
     return train_test_split(x, y, test_size=val_fraction, random_state=seed, stratify=strat)
 
+# %% ../nbs/02_data.ipynb #e2cada14
+def _index(idx)->str: return ", ".join(str(int(i)) for i in idx)
+
+def as_input(x, name:str)->np.ndarray:
+    "`x` as an array: lists of different lengths (ragged token ids) become an object array; images of different shapes are refused."
+    if isinstance(x, np.ndarray) and x.dtype != object:
+        if len(x) == 0: raise DataError(f"{name} is empty.")
+        return x
+    items = list(x)
+    if not items: raise DataError(f"{name} is empty.")
+    shapes = [np.shape(i) for i in items if not isinstance(i, (str, bytes))]
+    if any(len(sh) >= 2 for sh in shapes) and len(set(shapes)) > 1:
+        first = next(i for i, sh in enumerate(shapes) if sh != shapes[0])
+        raise DataError(f"{name} holds images of different shapes: {name}[0] is {shapes[0]}, {name}[{first}] is {shapes[first]}. "
+                        "Resize them to one shape first.")
+    try:
+        a = np.asarray(items)
+        if a.dtype != object: return a
+    except ValueError: pass  # ragged
+    out = np.empty(len(items), dtype=object); out[:] = items
+    return out
+
+def check_labels(y, name:str)->np.ndarray:
+    "`y` as a 1-D array of non-negative integers or of strings; `DataError` naming the first bad label otherwise."
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        raise DataError(f"{name} has shape {y.shape}: one-hot labels? Pass class ids instead: {name}.argmax(axis=1).")
+    y = y.reshape(-1)
+    if y.dtype == object:
+        if all(isinstance(v, str) for v in y): return y.astype(str)
+        raise DataError(f"{name} mixes types ({type(y[0]).__name__} and others): labels are integer class ids or class names (strings).")
+    if y.dtype.kind in "US": return y
+    if y.dtype.kind == "b": return y.astype(np.int64)
+    if y.dtype.kind not in "iuf": raise DataError(f"{name} has dtype {y.dtype}: labels are integer class ids or class names (strings).")
+    if y.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(np.nan_to_num(y))))
+        if len(bad): raise DataError(f"{name}[{bad[0]}] = {y[bad[0]].item()!r} is not a whole number: labels are integer class ids "
+                                     "(0, 1, 2, ...) or class names (strings).")
+        y = y.astype(np.int64)
+    neg = np.flatnonzero(y < 0)
+    if len(neg): raise DataError(f"{name}[{neg[0]}] = {y[neg[0]]} is negative: labels are class ids from 0, or class names (strings).")
+    return y
+
+def check_classes(y_train:np.ndarray, y_test:np.ndarray, name:str)->np.ndarray:
+    "The classes of the training labels, after checking the test labels against them and the examples per class."
+    if (y_train.dtype.kind in "US") != (y_test.dtype.kind in "US"):
+        raise DataError(f"{name}: y_train holds {y_train.dtype.kind in 'US' and 'class names' or 'class ids'} but y_test holds "
+                        f"{y_test.dtype.kind in 'US' and 'class names' or 'class ids'}; use the same kind of labels in both.")
+    labels, n = np.unique(y_train, return_counts=True)
+    if len(labels) < 2: raise DataError(f"{name}: found {len(labels)} class; classification needs at least 2.")
+    unseen = ~np.isin(y_test, labels)
+    if unseen.any():
+        i = int(np.flatnonzero(unseen)[0])
+        raise DataError(f"{name}: y_test[{i}] is class {y_test[i].item()!r}, which y_train never has. Every test class needs training "
+                        f"examples; the training classes are {', '.join(map(str, labels[:12]))}{' ...' if len(labels) > 12 else ''}.")
+    if (n < 2).any():
+        c = labels[np.flatnonzero(n < 2)[0]]
+        raise DataError(f"{name}: class {c.item()!r} has 1 example in y_train; the stratified validation split needs at least 2 per class. "
+                        "Add examples of it, or drop it from both splits.")
+    return labels
+
+def check_features(x:np.ndarray, name:str, modality:str):
+    "`DataError` for NaN or infinite image values, and for token ids that are negative or not whole numbers."
+    if modality == "image":
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            idx = np.argwhere(~np.isfinite(x))[0]
+            raise DataError(f"{name}[{_index(idx)}] is {x[tuple(idx)]}: image values must be finite numbers. "
+                            "Replace those values (np.nan_to_num) or drop those examples.")
+        return
+    if x.dtype.kind in "US" or (x.dtype == object and len(x) and isinstance(x[0], str)): return
+    seqs = x if x.dtype != object else [np.asarray(s).reshape(-1) for s in x]
+    for i, s in enumerate(seqs if x.dtype == object else [x]):
+        s = np.asarray(s)
+        if s.size == 0: continue
+        if s.dtype.kind not in "iuf": raise DataError(f"{name}[{i}] holds {s.dtype} values: token ids are whole numbers.")
+        bad = np.flatnonzero((s < 0) | ~np.isfinite(s) | (s != np.round(np.nan_to_num(s))) if s.dtype.kind == "f" else s < 0)
+        if len(bad):
+            at = _index(np.unravel_index(bad[0], s.shape)) if x.dtype != object else f"{i}][{bad[0]}"
+            raise DataError(f"{name}[{at}] = {s.reshape(-1)[bad[0]].item()!r}: token ids are whole numbers from 0 (0 pads) below the vocabulary size.")
+
 # %% ../nbs/02_data.ipynb #e432db45
 def from_arrays(x_train, y_train, x_test, y_test, name:str="arrays", class_names=None, flip_ok:bool=False,
                 val_fraction:float=0.2, seed:int|None=0, max_vocab:int=20000)->Dataset:
-    "A `Dataset` from raw train and test arrays: modality detected, preprocessed, split."
-    y_train, y_test = np.asarray(y_train).reshape(-1), np.asarray(y_test).reshape(-1)
+    "A `Dataset` from raw train and test arrays: checked, modality detected, preprocessed, split."
+    x_train, x_test = as_input(x_train, f"{name}: x_train"), as_input(x_test, f"{name}: x_test")
+    y_train, y_test = check_labels(y_train, f"{name}: y_train"), check_labels(y_test, f"{name}: y_test")
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
         raise DataError(f"{name}: x and y lengths differ (train {len(x_train)} vs {len(y_train)}, test {len(x_test)} vs {len(y_test)}).")
-    labels = np.unique(np.concatenate([y_train, y_test]))
-    if len(labels) < 2: raise DataError(f"{name}: found {len(labels)} class; classification needs at least 2.")
+    labels = check_classes(y_train, y_test, name)
     as_ids = lambda y: np.searchsorted(labels, y).astype(np.int64)
     modality = detect_modality(x_train)
     if modality != detect_modality(x_test): raise DataError(f"{name}: train and test arrays have different modalities.")
-    if modality == "image": xtr, xte, info = prepare_images(np.asarray(x_train), np.asarray(x_test))
+    if modality == "image" and x_train.shape[1:] != x_test.shape[1:]:
+        raise DataError(f"{name}: training images have shape {x_train.shape[1:]} but test images {x_test.shape[1:]}; use one shape.")
+    check_features(x_train, f"{name}: x_train", modality); check_features(x_test, f"{name}: x_test", modality)
+    if modality == "image": xtr, xte, info = prepare_images(x_train, x_test)
     else: xtr, xte, info = prepare_text(x_train, x_test, max_vocab=max_vocab)
     names = list(class_names) if class_names is not None and len(class_names) == len(labels) else [str(l) for l in labels]
     xtr, xva, ytr, yva = stratified_split(xtr, as_ids(y_train), val_fraction, seed)
@@ -189,19 +273,48 @@ REGISTRY = {d.name: d for d in [
 def _load_npz(path:Path):
     if not path.exists(): raise DataError(f"dataset file {str(path)!r} does not exist.")
     try: f = np.load(path, allow_pickle=False)
-    except ValueError as e: raise DataError(f"{path}: {e}. Store text as strings or padded integer arrays, not ragged object arrays.") from None
+    except Exception as e: raise DataError(f"{path} is not a readable .npz file ({type(e).__name__}: {e}).") from None
     with f:
+        if not hasattr(f, "files"): raise DataError(f"{path} holds one array, not an .npz archive with x_train, y_train, x_test, y_test.")
         missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in f.files]
         if missing: raise DataError(f"{path} lacks {', '.join(missing)}; it has {', '.join(f.files) or 'nothing'}.")
-        names = f["class_names"].tolist() if "class_names" in f.files else None
-        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"]), names
+        try:
+            names = f["class_names"].tolist() if "class_names" in f.files else None
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"]), names
+        except ValueError as e:
+            if "allow_pickle" not in str(e): raise DataError(f"{path} cannot be read ({e}).") from None
+            raise DataError(f"{path} holds object arrays (ragged token-id lists, as keras.datasets.imdb returns them); they load only by "
+                            "unpickling, which can run code from the file, so hpo-kit does not. Pad them once: np.savez(path, "
+                            "x_train=keras.utils.pad_sequences(x_train, maxlen=400), ...), or pass the lists in Python: "
+                            "run_study(config, data=from_arrays(x_train, y_train, x_test, y_test)).") from None
+
+# %% ../nbs/02_data.ipynb #9f070339
+_KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+_DOWNLOADS = {  # where each download comes from, and where under $KERAS_HOME/datasets it is cached
+    "mnist": (_KERAS_URL + "mnist.npz", "mnist.npz"),
+    "fashion_mnist": (_KERAS_URL + "train-images-idx3-ubyte.gz (and 3 more files)", "fashion-mnist/"),
+    "cifar10": ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", "cifar-10-batches-py-target/ (the archive, extracted)"),
+    "cifar100": ("https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz", "cifar-100-python-target/ (the archive, extracted)"),
+    "imdb": (_KERAS_URL + "imdb.npz", "imdb.npz"),
+    "reuters": (_KERAS_URL + "reuters.npz", "reuters.npz"),
+    "gtsrb": ("https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/ (3 archives)", "gtsrb/"),
+}
+
+def _download_error(name:str, e:Exception)->DataError:
+    from keras.src.backend.config import keras_home
+    url, cached = _DOWNLOADS.get(name, ("its source", name))
+    why = str(e).splitlines()[-1][:200] if str(e) else type(e).__name__
+    return DataError(f"dataset={name!r} could not be loaded from {url} ({why}). Without a network, put the file at "
+                     f"{Path(keras_home()) / 'datasets' / cached} (set KERAS_HOME to use another folder), "
+                     f"or pass your own data as dataset=path/to/file.npz.")
 
 # %% ../nbs/02_data.ipynb #90f81f70
 def load_dataset(name:str, seed:int|None=0, val_fraction:float=0.2)->Dataset:
     "Load a built-in dataset or an `.npz` file as a `Dataset`."
     if name in REGISTRY:
         info = REGISTRY[name]
-        (xtr, ytr), (xte, yte) = info.load()
+        try: (xtr, ytr), (xte, yte) = info.load()
+        except Exception as e: raise _download_error(name, e) from None
         return from_arrays(xtr, ytr, xte, yte, name=name, class_names=info.class_names, flip_ok=info.flip_ok,
                            val_fraction=val_fraction, seed=seed)
     if str(name).endswith(".npz"):

@@ -8,6 +8,7 @@ import hashlib, json, os, random, time
 from datetime import datetime
 from pathlib import Path
 from .config import ConfigError
+from .storage import LOCK_FILE
 
 # %% auto #0
 __all__ = ['DRIVE_SCOPE', 'FOLDER_MIME', 'load_credentials', 'drive_client', 'with_retries', 'DriveApiMirror']
@@ -149,7 +150,8 @@ class DriveApiMirror:
         if self._root is None: self._scan(Path(), self._folder(Path()))
         for rel in map(Path, rels):
             src = root / rel
-            local = {p.relative_to(root) for p in src.rglob("*") if p.is_file()} if src.is_dir() else {rel} if src.is_file() else set()
+            local = ({p.relative_to(root) for p in src.rglob("*") if p.is_file() and p.name != LOCK_FILE} if src.is_dir()
+                     else {rel} if src.is_file() else set())  # the lock belongs to the process holding the local folder
             for r in sorted(local): self._upload(root / r, r)
             prefix = "" if str(rel) == "." else f"/{rel}"
             for k in sorted((k for k in self._ids if not prefix or k == prefix or k.startswith(prefix + "/")), key=len):

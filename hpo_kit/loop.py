@@ -5,6 +5,7 @@
 # %% ../nbs/04c_loop.ipynb #8c5d1913
 from __future__ import annotations
 import numpy as np
+from .interrupts import check_stop
 from .models import import_keras
 
 # %% auto #0
@@ -50,6 +51,14 @@ def make_steps(model, global_batch:int):
     return [lambda x, y, fn=fn: strategy.reduce("SUM", strategy.run(fn, (x, y)), axis=None) for fn in (train, evaluate)]
 
 # %% ../nbs/04c_loop.ipynb #4c1d7a20
+def _summed(run, parts)->np.ndarray:
+    "The sum of `run(part)` over `parts`, checking for a requested stop before each part (`interrupts`)."
+    total = np.zeros(4)
+    for part in parts:
+        check_stop()
+        total += np.asarray(run(part), np.float64)
+    return total
+
 def epoch_runner(step, batches, jit_compile:bool=False):
     "A function of the epoch number (from 0) that runs `step` once over every batch of `batches` in that epoch's order and returns the summed results."
     import tensorflow as tf
@@ -57,13 +66,13 @@ def epoch_runner(step, batches, jit_compile:bool=False):
     if strategy.num_replicas_in_sync > 1:
         traced = tf.function(step, jit_compile=jit_compile, autograph=False, reduce_retracing=True)
         ds = strategy.experimental_distribute_dataset(batches.dataset())
-        return lambda epoch: np.sum([np.asarray(traced(x, y), np.float64) for x, y in ds], axis=0)
+        return lambda epoch: _summed(lambda x_y: traced(*x_y), ds)
     inner = tf.function(step, jit_compile=True, autograph=False) if jit_compile else step
     def chunk(rows):
         body = lambda i, acc: (i + 1, acc + inner(*batches.take(rows[i])))
         return tf.while_loop(lambda i, acc: i < tf.shape(rows)[0], body, (tf.constant(0), tf.zeros(4)))[1]
     traced = tf.function(chunk, input_signature=[tf.TensorSpec([None, None], tf.int64)], autograph=False)
-    return lambda epoch: np.sum([np.asarray(traced(r), np.float64) for r in batches.chunks(epoch)], axis=0)
+    return lambda epoch: _summed(traced, batches.chunks(epoch))
 
 # %% ../nbs/04c_loop.ipynb #02ecd99e
 def _logs(sums, validation:bool=False)->dict:

@@ -4,14 +4,15 @@
 
 # %% ../nbs/09_storage.ipynb #9d39fa4c
 from __future__ import annotations
-import csv, io, os, shutil, tempfile
+import csv, io, json, os, shutil, socket, sys, tempfile, time, warnings
+from contextlib import contextmanager
 from pathlib import Path
 from .config import ConfigError, StudyConfig
 
 # %% auto #0
-__all__ = ['HEARTBEAT_SECONDS', 'COLAB_DRIVE', 'study_root', 'trial_dir', 'write_atomic', 'copy_atomic', 'append_row',
-           'write_rows', 'read_rows', 'repair_journal', 'journal_storage', 'optuna_storage', 'FolderMirror',
-           'mirror_events', 'drive_root', 'make_mirror']
+__all__ = ['HEARTBEAT_SECONDS', 'LOCK_FILE', 'COLAB_DRIVE', 'study_root', 'trial_dir', 'write_atomic', 'copy_atomic',
+           'append_row', 'write_rows', 'read_rows', 'repair_journal', 'journal_storage', 'optuna_storage', 'DiskFull',
+           'is_disk_full', 'folder_lock', 'FolderMirror', 'mirror_events', 'drive_root', 'make_mirror']
 
 # %% ../nbs/09_storage.ipynb #f2b23f94
 def study_root(config:StudyConfig)->Path:
@@ -25,14 +26,20 @@ def trial_dir(root:Path, number:int)->Path:
     return d
 
 # %% ../nbs/09_storage.ipynb #fb7dc98e
+_UMASK = os.umask(0o022); os.umask(_UMASK)  # the process's umask (it can only be read by setting it)
+
 def write_atomic(path:Path|str, data:str|bytes):
-    "Replace `path` with `data` so readers see the old or the new file, never a partial one."
+    "Replace `path` with `data` so readers see the old or the new file, never a partial one; permissions as for any new file."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-        f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files: a shared folder or a Drive share could not read them
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, an interrupt: no half-written temporary file is left behind
+        Path(tmp).unlink(missing_ok=True); raise
 
 def copy_atomic(src:Path|str, dst:Path|str):
     "Copy `src` over `dst` atomically."
@@ -63,16 +70,27 @@ def read_rows(path:Path|str)->list[dict]:
     with open(path, newline="") as f: return list(csv.DictReader(f))
 
 # %% ../nbs/09_storage.ipynb #20b4999d
+def _entry(line:bytes)->bool:
+    try: return isinstance(json.loads(line.decode("utf-8")), dict)
+    except ValueError: return False  # UnicodeDecodeError is a ValueError
+
 def repair_journal(path:Path|str)->int:
-    "Cut a torn last line (a process killed mid-append) off the journal at `path`; return the bytes removed."
+    """Cut a damaged tail (a line torn by a killed process, or lines that are not journal entries) off the journal at `path`,
+    keeping what was cut in `journal.log.cut-<time>`; return the bytes removed. Damage before the last good entry is refused."""
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0: return 0
-    with open(path, "rb+") as f:
-        data = f.read()
-        if data.endswith(b"\n"): return 0
-        keep = data.rfind(b"\n") + 1
-        f.truncate(keep); f.flush(); os.fsync(f.fileno())
-        return len(data) - keep
+    data = path.read_bytes()
+    lines = data.split(b"\n")  # the last item is b"" when the journal ends with a newline, else a torn line
+    good = len(lines) - 1
+    while good > 0 and not _entry(lines[good - 1]): good -= 1
+    bad = [i + 1 for i in range(good) if not _entry(lines[i])]
+    if bad: raise ConfigError(f"{path} is damaged at line {bad[0]} (not a journal entry), before entries that follow it. "
+                              "Restore the study folder from a copy (its Drive mirror), or start a new study=NAME.")
+    keep = sum(len(l) + 1 for l in lines[:good])
+    if keep == len(data): return 0
+    write_atomic(path.with_name(f"{path.name}.cut-{time.strftime('%Y%m%d-%H%M%S')}"), data[keep:])
+    with open(path, "rb+") as f: f.truncate(keep); f.flush(); os.fsync(f.fileno())
+    return len(data) - keep
 
 def journal_storage(root:Path|str):
     "An Optuna `JournalStorage` on `<root>/journal.log`, repaired if a killed process tore its last line."
@@ -80,7 +98,9 @@ def journal_storage(root:Path|str):
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
     root = Path(root); root.mkdir(parents=True, exist_ok=True)
     path = str(root / "journal.log")
-    repair_journal(path)
+    cut = repair_journal(path)
+    if cut: print(f"hpo-kit: {path} ended in {cut} bytes that were not journal entries (a process stopped while writing); "
+                  f"cut them off, kept in {path}.cut-*.", file=sys.stderr)
     # a process killed while appending leaves its lock file behind; appends take milliseconds, so 5 s is a safe grace period
     return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path, grace_period=5)))
 
@@ -90,15 +110,60 @@ HEARTBEAT_SECONDS = int(os.environ.get("HPO_KIT_HEARTBEAT", "10"))  # a dead wor
 def optuna_storage(config:StudyConfig, root:Path|str, on_stale=None):
     "The Optuna storage of `config`: the journal in the study folder, or a shared PostgreSQL database with heartbeats."
     if not config.storage.startswith("postgresql"): return journal_storage(root)
+    import optuna
     from optuna.storages import RDBStorage
     from hpo_kit.config import mask_secret
     try:
-        return RDBStorage(config.storage, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=3 * HEARTBEAT_SECONDS,
-                          failed_trial_callback=on_stale)
+        with warnings.catch_warnings():  # heartbeats are marked experimental: nothing a user can act on
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(config.storage, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=3 * HEARTBEAT_SECONDS,
+                              heartbeat_stale_trial_callback=on_stale)
     except ImportError:  # SQLAlchemy 2.1 reads postgresql:// with psycopg 3
         raise ConfigError("storage=postgresql:// needs the PostgreSQL driver psycopg: pip install 'hpo-kit[postgres]'.") from None
     except Exception as e:  # connection refused, unknown database, bad password: say where, never the password
         raise ConfigError(f"cannot open {mask_secret(config.storage)}: {type(e).__name__}: {mask_secret(str(e)).splitlines()[0]}") from None
+
+# %% ../nbs/09_storage.ipynb #4b936643
+class DiskFull(Exception):
+    "The disk holding the study folder is full; everything finished before is saved."
+    def __init__(self, root:Path|str, cause:OSError):
+        super().__init__(f"the disk holding {root} is full ({cause.strerror or cause}); every trial and epoch finished before is saved. "
+                         f"Free some space, then continue with: hpo-kit resume {root}")
+
+def is_disk_full(e:BaseException|None)->bool:
+    "Whether `e` (or what caused it) is a write that failed for lack of space or quota."
+    import errno
+    while e is not None:
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT): return True
+        e = e.__cause__ or e.__context__
+    return False
+
+# %% ../nbs/09_storage.ipynb #7e09f208
+LOCK_FILE = ".lock"
+
+@contextmanager
+def folder_lock(root:Path|str, config:StudyConfig):
+    "Hold the study folder `root` for this process while the block runs; `ConfigError` naming the holder if another process has it."
+    try: import fcntl
+    except ImportError: fcntl = None  # Windows: no advisory locks
+    if config.storage.startswith("postgresql") or fcntl is None: yield; return
+    root = Path(root); made = [p for p in (root, *root.parents) if not p.exists()]  # the folders this call creates
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(root / LOCK_FILE, "a+") as f:
+            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0); holder = f.read().strip() or "another process"
+                raise ConfigError(f"the study folder {root} is in use by {holder}. Wait for it to finish, or stop it and continue "
+                                  f"with: hpo-kit resume {root} (or use another study=NAME).") from None
+            f.seek(0); f.truncate(); f.write(f"process {os.getpid()} on {socket.gethostname()}"); f.flush()
+            yield
+    finally:  # a study refused before it wrote anything (bad data) leaves no folder behind
+        if made and [p.name for p in root.iterdir()] == [LOCK_FILE]:
+            (root / LOCK_FILE).unlink()
+            for p in made:
+                try: p.rmdir()
+                except OSError: break
 
 # %% ../nbs/09_storage.ipynb #e05627a0
 def _same(a:os.stat_result, b:os.stat_result)->bool:
@@ -110,7 +175,8 @@ def _copy_into(src:Path, dst:Path):
     shutil.copy2(src, tmp); os.replace(tmp, dst)  # copy2 keeps the mtime, which is how changes are seen
 
 def _files(folder:Path)->dict:
-    return {p.relative_to(folder): p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".mirror-tmp")}
+    return {p.relative_to(folder): p for p in folder.rglob("*")
+            if p.is_file() and not p.name.endswith(".mirror-tmp") and p.name != LOCK_FILE}
 
 # %% ../nbs/09_storage.ipynb #df72c589
 class FolderMirror:
@@ -145,17 +211,28 @@ class FolderMirror:
         return n
 
 # %% ../nbs/09_storage.ipynb #77d2f452
-def mirror_events(mirror, root:Path):
-    "A study-event subscriber that keeps `mirror` up to date with the study folder `root`."
+def _say(line:str): print(line, file=sys.stderr)
+
+def mirror_events(mirror, root:Path, say=_say):
+    """A study-event subscriber that keeps `mirror` up to date with the study folder `root`. A mirror that cannot be written
+    (quota, permissions, network) is reported once through `say`; the study goes on locally and later pushes try again."""
+    failing = []
+    def push(rels=("",)):
+        try: mirror.push(root, rels)
+        except Exception as e:
+            if not failing: say(f"hpo-kit: cannot write the copy at {mirror} ({type(e).__name__}: {str(e)[:200]}); "
+                                f"the study goes on in {root} and the copy is tried again after each trial.")
+            failing.append(e); return
+        if failing: say(f"hpo-kit: the copy at {mirror} is up to date again."); failing.clear()
     def on_event(e:dict):
         kind = e["event"]
         if kind == "checkpoint_saved":
             t = f"trials/{e['trial']}"
-            mirror.push(root, [f"{t}/history.csv", f"{t}/health.jsonl", f"{t}/backup", "journal.log"])
-        elif kind == "study_started": mirror.push(root, ["config.yaml", "journal.log"])
+            push([f"{t}/history.csv", f"{t}/health.jsonl", f"{t}/backup", "journal.log"])
+        elif kind == "study_started": push(["config.yaml", "journal.log"])
         elif kind == "trial_finished":
-            mirror.push(root, ["trials", "trials.csv", "summary.json", "best_hyperparameters.yaml", "best_model.keras", "journal.log"])
-        elif kind == "study_finished": mirror.push(root)
+            push(["trials", "trials.csv", "summary.json", "best_hyperparameters.yaml", "best_model.keras", "journal.log"])
+        elif kind == "study_finished": push()
     return on_event
 
 # %% ../nbs/09_storage.ipynb #a580a449

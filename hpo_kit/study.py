@@ -4,20 +4,21 @@
 
 # %% ../nbs/13_study.ipynb #b02adf0e
 from __future__ import annotations
-import dataclasses, math, random, shutil, time, traceback, warnings
+import dataclasses, math, os, random, shutil, sys, time, traceback, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from .checkpoint import backup_dir, carry_over
 from .config import BUDGET_FIELDS, FINAL_FIELDS, ConfigError, StudyConfig, config_diff, config_from, config_from_yaml, config_to_yaml
 from .data import load_dataset
+from .interrupts import StopRequested, check_stop, stop_on_signals, stop_requested
 from .objectives import objective_value, trial_score
 from .results import SKIPPED, best_trial, counts, is_interrupted, is_skipped, read_summary, write_results
 from .space import baseline_params, suggest_params
-from .storage import make_mirror, mirror_events, optuna_storage, read_rows, study_root, trial_dir, write_atomic
+from .storage import DiskFull, folder_lock, is_disk_full, make_mirror, mirror_events, optuna_storage, read_rows, study_root, trial_dir, write_atomic
 
 # %% auto #0
-__all__ = ['CONFIG_ATTR', 'MAX_SKIPS', 'RESUME_FIELDS', 'make_sampler', 'make_pruner', 'open_study', 'StudyResult', 'epochs_used',
-           'next_trial', 'run_study', 'worker_config', 'resume_config', 'resume_study']
+__all__ = ['CONFIG_ATTR', 'MAX_SKIPS', 'RESUME_FIELDS', 'make_sampler', 'make_pruner', 'saved_config', 'open_study',
+           'StudyResult', 'epochs_used', 'next_trial', 'run_study', 'worker_config', 'resume_config', 'resume_study']
 
 # %% ../nbs/13_study.ipynb #5199ce69
 def _emitter(*subscribers):
@@ -50,10 +51,35 @@ def make_pruner(config:StudyConfig):
     return P.NopPruner()
 
 # %% ../nbs/13_study.ipynb #e8262b90
+def _journal_config(root:Path)->str|None:
+    "The configuration text the study's storage keeps (`CONFIG_ATTR`), if the journal has a study."
+    from hpo_kit.storage import journal_storage
+    if not (root / "journal.log").exists(): return None
+    storage = journal_storage(root)
+    studies = storage.get_all_studies()
+    return studies[0].user_attrs.get(CONFIG_ATTR) if studies else None
+
+def saved_config(root:Path|str)->StudyConfig|None:
+    "The configuration of the study folder `root` (None for a new folder); a damaged `config.yaml` is rebuilt from the journal."
+    root = Path(root); p = root / "config.yaml"
+    if not p.exists(): return None
+    try:
+        if p.stat().st_size == 0: raise ConfigError(f"{p} is empty")
+        return config_from_yaml(p)
+    except ConfigError as e:
+        text = _journal_config(root)
+        if text is None: raise ConfigError(f"{e}\nThe study folder's config.yaml is damaged and its journal holds no copy of it: "
+                                           "fix the file by hand, or start another study=NAME.") from None
+        kept = p.with_name(f"config.yaml.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(p, kept); write_atomic(p, text)
+        print(f"hpo-kit: {p} was damaged ({str(e).splitlines()[0][:120]}); rebuilt it from the journal, kept the damaged file as {kept.name}.",
+              file=sys.stderr)
+        return config_from_yaml(p)
+
 def _check_folder(root:Path, config:StudyConfig):
-    p = root / "config.yaml"
-    if not p.exists(): return
-    diff = config_diff(config_from_yaml(p), config)
+    old = saved_config(root)
+    if old is None: return
+    diff = config_diff(old, config)
     if diff: raise ConfigError(f"The study folder {root} was created with a different configuration:\n  " + "\n  ".join(diff) +
                                "\nOnly trials and timeout may change. Use another study=NAME (or output=DIR) for a new study.")
 
@@ -101,13 +127,16 @@ def open_study(config:StudyConfig, root:Path|None=None):
     _recover_interrupted(study, shared=config.storage.startswith("postgresql"))
     for t in study.get_trials(deepcopy=False):  # a process killed between recording a trial and cleaning up after it
         if t.state.is_finished() and not is_interrupted(t): _drop_checkpoints(root, study, t)
-    if CONFIG_ATTR not in study.user_attrs: study.set_user_attr(CONFIG_ATTR, config_to_yaml(config))
-    write_atomic(root / "config.yaml", config_to_yaml(config))
+    text = config_to_yaml(config)
+    if study.user_attrs.get(CONFIG_ATTR) != text: study.set_user_attr(CONFIG_ATTR, text)  # a larger budget too
+    write_atomic(root / "config.yaml", text)
     return study
 
 # %% ../nbs/13_study.ipynb #03024eb1
 def _take_over(trial, original:int, root:Path, folder:Path):
     "A retry continues its interrupted original: its files, and the pruner rungs it passed (so it never competes with itself)."
+    if not (Path(root) / "trials" / str(original)).is_dir():
+        print(f"hpo-kit: the folder of interrupted trial {original} is gone; its retry {trial.number} starts from its first epoch.", file=sys.stderr)
     carry_over(trial_dir(root, original), folder)
     for k, v in trial.study.trials[original].system_attrs.items():
         if k.startswith("completed_rung_"): trial.study._storage.set_trial_system_attr(trial._trial_id, k, v)
@@ -120,6 +149,15 @@ def _objective(root:Path, data, config:StudyConfig, emit, devices):
     from hpo_kit.models import count_params
     from hpo_kit.train import train_trial
     def objective(trial):
+        try: return one_trial(trial)
+        except KeyboardInterrupt:
+            trial.set_user_attr("reason", "interrupted"); raise
+        except Exception as e:  # a second interrupt that surfaced inside a library as another error, or a full disk
+            if not (stop_requested() or is_disk_full(e)): raise
+            try: trial.set_user_attr("reason", "interrupted")
+            except OSError: pass  # the journal's disk is full too: the next open finds the trial RUNNING and retries it
+            raise StopRequested("stop requested") from e
+    def one_trial(trial):
         params = suggest_params(trial, data, config)
         trial.set_user_attr("params", params)
         n = count_params(params, data)
@@ -132,9 +170,7 @@ def _objective(root:Path, data, config:StudyConfig, emit, devices):
         if retry_of is not None: _take_over(trial, retry_of, root, folder)
         emit("trial_started", trial=trial.number, params=params, retry_of=retry_of)
         try: _, outcome = train_trial(trial, params, data, config, folder, emit, devices)
-        except optuna.TrialPruned: raise
-        except KeyboardInterrupt:
-            trial.set_user_attr("reason", "interrupted"); raise
+        except (optuna.TrialPruned, KeyboardInterrupt): raise
         except Exception as e:
             trial.set_user_attr("reason", f"{type(e).__name__}: {e}"[:300])
             trial.set_user_attr("epochs", len(read_rows(folder / "history.csv")))  # what it trained counts toward the epoch budget
@@ -165,6 +201,7 @@ class StudyResult:
     root:Path # the study folder
     summary:dict # the contents of summary.json
     interrupted:bool=False # the run was stopped by an interrupt
+    trials_run:int=0 # trials this run started (0: the budget was already spent)
 
     @property
     def best_value(self): return self.summary.get("best_value")
@@ -206,6 +243,7 @@ def _run_trials(study, objective, callbacks, config:StudyConfig, t0:float):
     from hpo_kit.storage import HEARTBEAT_SECONDS
     shared, skips = config.storage.startswith("postgresql"), 0
     while True:
+        check_stop()
         if config.timeout is not None and time.perf_counter() - t0 > config.timeout: break
         what = next_trial(study, config)
         if what == "stop" or (what == "wait" and not shared): break
@@ -222,11 +260,22 @@ def _resolve(config:StudyConfig, data):
     if config.dataset == "arrays": raise ConfigError("dataset='arrays' needs the arrays: run_study(config, data=from_arrays(x_train, y_train, x_test, y_test)).")
     return config, None
 
+def _pull(mirror, root:Path):
+    "Bring the mirrored copy of the study folder; a copy that cannot be read stops the study (it might be newer than the local one)."
+    try: mirror.pull(root)
+    except Exception as e:
+        raise ConfigError(f"cannot read the study's copy at {mirror} ({type(e).__name__}: {str(e)[:200]}). Check storage= and its "
+                          "credentials and sharing; the study does not start without it, so as never to overwrite a newer copy.") from None
+
+def _os_error(e:BaseException)->OSError:
+    while not isinstance(e, OSError): e = e.__cause__ or e.__context__
+    return e
+
 def _settle_seed(config:StudyConfig, root:Path)->StudyConfig:
     "A study created without a seed draws one and records it in config.yaml; continuing it reuses that seed (and so the same split)."
     if config.seed is not None: return config
-    p = Path(root) / "config.yaml"
-    seed = config_from_yaml(p).seed if p.exists() else None
+    old = saved_config(root)
+    seed = old.seed if old is not None else None
     return dataclasses.replace(config, seed=seed if seed is not None else random.SystemRandom().randrange(2**31))
 
 # %% ../nbs/13_study.ipynb #dade560c
@@ -235,15 +284,24 @@ def run_study(config:StudyConfig, # what to run
               data=None, # a `Dataset` (from `from_arrays`) instead of `config.dataset`
              )->StudyResult:
     "Run (or continue) the study of `config` until its budget is spent, then build and score its final model."
+    import optuna
+    t0, level = time.perf_counter(), optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # hpo-kit's events report every trial; Optuna's log would repeat them
+    try:
+        with stop_on_signals():  # Ctrl-C, SIGTERM: stop at the next safe point (`interrupts`)
+            config, data = _resolve(config, data)
+            root, mirror = study_root(config), make_mirror(config)
+            if mirror is not None: _pull(mirror, root)  # a fresh runtime continues from the mirrored copy
+            config = _settle_seed(config, root)
+            _check_folder(root, config)  # before any data is loaded
+            with folder_lock(root, config):
+                return _run(config, root, mirror, on_event, data, t0)
+    finally: optuna.logging.set_verbosity(level)
+
+def _run(config:StudyConfig, root:Path, mirror, on_event, data, t0:float)->StudyResult:
     from hpo_kit.devices import setup_devices
     from hpo_kit.final import final_model
-    t0 = time.perf_counter()
-    config, data = _resolve(config, data)
-    root, mirror = study_root(config), make_mirror(config)
-    if mirror is not None: mirror.pull(root)  # a fresh runtime continues from the mirrored copy
     emit = _emitter(mirror_events(mirror, root) if mirror else None, on_event)
-    config = _settle_seed(config, root)
-    _check_folder(root, config)  # before any data is loaded
     data = data if data is not None else load_dataset(config.dataset, seed=config.seed)
     study, devices = open_study(config, root), setup_devices(config)
     prior = read_summary(root)
@@ -253,14 +311,21 @@ def run_study(config:StudyConfig, # what to run
     emit("study_started", study=config.study_name, root=str(root), dataset=repr(data), trials=config.trials, done=done,
          remaining=max(0, config.trials - done), epoch_budget=config.trials * config.max_epochs, epochs_done=epochs_used(study),
          devices=devices.summary())
-    interrupted, final = False, None
+    interrupted, final, before, full = False, None, len(study.trials), None
     try:
         _run_trials(study, _objective(root, data, config, emit, devices), [_after_trial(root, config, emit, wall)], config, t0)
         final = final_model(root, study, config, data, devices, prior.get("final"), emit)
-    except KeyboardInterrupt: interrupted = True
-    summary = write_results(root, study, config, data, wall_seconds=wall(), final=final, devices=devices.summary())
+    except KeyboardInterrupt as e: interrupted, full = True, e if is_disk_full(e) else None
+    except Exception as e:  # a full disk surfaces as OSError, or inside Optuna as another error caused by it
+        if not is_disk_full(e): raise
+        interrupted, full = True, e
+    try: summary = write_results(root, study, config, data, wall_seconds=wall(), final=final, devices=devices.summary())
+    except Exception as e:
+        if not is_disk_full(e): raise
+        full = e
+    if full is not None: raise DiskFull(root, _os_error(full)) from None
     emit("study_finished", root=str(root), summary=summary, interrupted=interrupted)
-    return StudyResult(root, summary, interrupted)
+    return StudyResult(root, summary, interrupted, len(study.trials) - before)
 
 # %% ../nbs/13_study.ipynb #00b5839e
 def worker_config(storage:str, study:str, **where)->StudyConfig:
@@ -281,7 +346,7 @@ def resume_config(folder:Path|str, **changes)->StudyConfig:
     if not (root / "config.yaml").exists(): raise ConfigError(f"{folder} is not a study folder: it has no config.yaml.")
     bad = [k for k in changes if k not in RESUME_FIELDS]
     if bad: raise ConfigError(f"resume can only change {', '.join(RESUME_FIELDS)}, not {', '.join(bad)}.")
-    return config_from(dict(changes, output=str(root.parent), study=root.name), base=config_from_yaml(root / "config.yaml"))
+    return config_from(dict(changes, output=str(root.parent), study=root.name), base=saved_config(root))
 
 def resume_study(folder:Path|str, # a study folder (holds config.yaml)
                  on_event=None, # called with each event dict

@@ -15,6 +15,8 @@ class DriveEmulator:
         self.content, self.sessions, self.log = {}, {}, []
         self.tokens_issued, self.faults_served, self.uploads = [], 0, 0
         self.fault_every = {}  # status -> serve it on every n-th API request
+        self.quota_full = False  # answer every upload with 403 storageQuotaExceeded, as Drive does for a full quota
+        self.unreadable = False  # answer every listing with 403 insufficientFilePermissions
         self._ids, self._n, self._lock = itertools.count(1), 0, threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -85,6 +87,9 @@ class DriveEmulator:
                 if self.headers.get("Authorization") not in [f"Bearer {t}" for t in emu.tokens_issued]:
                     return self._send(401, dict(error=dict(code=401, message="no valid token", errors=[dict(reason="authError")])))
                 if self._fault(): return
+                if (emu.quota_full and "upload" in u.path) or (emu.unreadable and method == "GET"):
+                    reason = "storageQuotaExceeded" if emu.quota_full else "insufficientFilePermissions"
+                    return self._send(403, dict(error=dict(code=403, message=reason, errors=[dict(reason=reason, message=reason)])))
                 m = re.fullmatch(r"/(?:resumable/)?upload/drive/v2/files(?:/([^/]+))?", u.path)
                 if m and method in ("POST", "PUT"):
                     sid = f"s{next(emu._ids)}"

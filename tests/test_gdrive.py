@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from drive_emulator import DriveEmulator
-from hpo_kit.config import StudyConfig
+from hpo_kit.config import ConfigError, StudyConfig
 from hpo_kit.gdrive import DriveApiMirror
 from hpo_kit.storage import read_rows
 from hpo_kit.study import run_study
@@ -81,3 +81,29 @@ def test_pull_takes_newer_remote_files_and_keeps_newer_local_ones(drive, tmp_pat
     other = tmp_path / "elsewhere"
     assert DriveApiMirror("root-folder", "s", creds).pull(other) == 1 and (other / "a.txt").read_text() == "one"
     assert DriveApiMirror("root-folder", "s", creds).pull(other) == 0  # nothing newer the second time
+
+
+def test_a_full_quota_is_reported_once_and_the_study_goes_on(drive, tmp_path, capfd):
+    "Drive answers every upload with 403 storageQuotaExceeded: one message, the local study completes; later the copy catches up."
+    emu, creds = drive
+    emu.quota_full = True
+    cfg = StudyConfig(trials=2, max_epochs=2, refit=False, storage="gdrive://root-folder", credentials=creds, output=str(tmp_path / "local"))
+    res = run_study(cfg)
+    err = capfd.readouterr().err
+    assert err.count("cannot write the copy at DriveApiMirror(gdrive://root-folder/digits-simple)") == 1, err
+    assert "storageQuotaExceeded" in err and "Traceback" not in err, err
+    assert [r["state"] for r in read_rows(res.root / "trials.csv")] == ["COMPLETE", "COMPLETE"]
+    emu.quota_full = False  # space freed: the next run brings the copy up to date
+    res = run_study(StudyConfig(**{**cfg.__dict__, "trials": 3}))
+    (study_folder,) = emu.children("root-folder")
+    assert emu.tree(study_folder["id"]) == local_files(res.root)
+
+
+def test_an_unreadable_copy_stops_before_anything_runs(drive, tmp_path):
+    "A copy that cannot be read might be newer than the local folder: the study refuses to start rather than overwrite it."
+    emu, creds = drive
+    emu.unreadable = True
+    cfg = StudyConfig(trials=1, max_epochs=1, storage="gdrive://root-folder", credentials=creds, output=str(tmp_path / "local"))
+    with pytest.raises(ConfigError, match=r"cannot read the study's copy at DriveApiMirror\(gdrive://root-folder/digits-simple\)"):
+        run_study(cfg)
+    assert not (tmp_path / "local").exists()
