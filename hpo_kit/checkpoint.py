@@ -107,7 +107,7 @@ def restore(model, folder:Path)->tuple[int, list[dict]]:
     epoch, path = latest_checkpoint(folder)
     hist_path = Path(folder) / "history.csv"
     rows = [_floats(r) for r in read_rows(hist_path)]
-    if not epoch <= len(rows) <= epoch + 1:  # a kill leaves at most one row past the checkpoint
+    if backup_dir(folder).exists() and not epoch <= len(rows) <= epoch + 1:  # a kill leaves at most one row past the checkpoint
         return _set_aside(folder, f"history.csv holds {len(rows)} epochs but the last checkpoint is at epoch {epoch}")
     if path is not None:
         try: load_state(model, path)
@@ -115,7 +115,7 @@ def restore(model, folder:Path)->tuple[int, list[dict]]:
     if len(rows) != epoch:
         rows = rows[:epoch]
         if rows: write_rows(hist_path, rows)
-        else: hist_path.unlink(missing_ok=True)
+        else: hist_path.unlink(missing_ok=True); (Path(folder) / "health.jsonl").unlink(missing_ok=True)  # trained again from epoch 1
     return epoch, rows
 
 def carry_over(src:Path, dst:Path):

@@ -130,7 +130,7 @@ def _run(config:StudyConfig, quiet:bool)->int:
         print(f"Interrupted; finished trials and epochs are saved. Continue with: hpo-kit resume {result.root}")
         return 130
     s = result.summary
-    if result.trials_run == 0:
+    if result.idle:
         print(f"Nothing to run: the budget of {config.trials} trials x {config.max_epochs} epochs is spent "
               f"({s.get('epochs_trained')} epochs trained). Raise trials= to continue the study; its results are below.")
     print(format_result(result))
@@ -175,7 +175,8 @@ def main(argv:list[str]|None=None)->int:
         from tqdm.auto import tqdm
         tqdm.write(line, file=sys.stderr)  # on its own line, below a progress bar
     try:
-        with stop_on_signals(hard_exit=True, say=say):  # Ctrl-C or SIGTERM: stop at the next safe point; twice: at once
+        if args.command not in ("run", "resume", "worker"): return _command(args)
+        with stop_on_signals(hard_exit=True, say=say):  # Ctrl-C or SIGTERM: stop the study at the next safe point; twice: at once
             return _command(args)
     except (ConfigError, DataError) as e:
         say(f"hpo-kit: error: {e}")
@@ -183,8 +184,8 @@ def main(argv:list[str]|None=None)->int:
     except DiskFull as e:
         say(f"hpo-kit: error: {e}")
         return 1
-    except KeyboardInterrupt:  # before a study started (loading data, importing TensorFlow): nothing to save
-        say("Interrupted before the study started; nothing was changed.")
+    except KeyboardInterrupt:  # a report, export or bundle (a study stops at a safe point and returns)
+        say("Interrupted; nothing was changed.")
         return 130
     except Exception as e:
         if args.verbose: raise

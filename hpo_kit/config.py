@@ -88,7 +88,7 @@ HELP = dict(
     output="root folder that holds study folders (on local disk; see storage)",
     storage="where the study also lives: 'local' (only output), 'drive' (Colab's mounted Google Drive, folder hpo-kit), 'gdrive://FOLDER_ID' (Google Drive API; needs hpo-kit[drive]), or a postgresql:// URL shared by several workers",
     credentials="for storage=gdrive://: path to a service-account or authorized-user JSON (empty: GOOGLE_APPLICATION_CREDENTIALS); never copied anywhere",
-    study="study folder and Optuna study name (empty: '<dataset>-<mode>')",
+    study="study folder and Optuna study name (empty: '<dataset>-<mode>', with an own model '<dataset>-<function>-<mode>')",
     patience="epochs without improvement of the validation metric before a trial stops early",
     max_params="largest trainable parameter count a model may have (batch-norm statistics not counted); bigger architectures are never built: they are skipped, recorded, and do not count as trials",
     health_every="measure model health every this many epochs (0: never; mode=health needs at least 1)",
@@ -98,6 +98,8 @@ HELP = dict(
     ensemble="final model averages the predictions of this many best trials (2 or more; 0: no ensemble)",
     precision="'auto' (mixed_bfloat16 on GPUs of compute capability 8.0+, mixed_float16 on 7.x, else float32), float32, mixed_float16 or mixed_bfloat16",
     jit_compile="compile training steps with XLA: 'auto' (on a GPU), true or false",
+    model="your own model: 'package.module:function', a model_fn(hp, data) returning a Keras model (empty: hpo-kit's CNN or LSTM); see the own-model tutorial",
+    model_hash="recorded for you: a hash of the model function's source, so a resume or a worker uses the same function",
 )
 
 # %% ../nbs/00_config.ipynb #b242a0f8
@@ -130,6 +132,8 @@ class StudyConfig:
     ensemble:int=0 # final model: average of the best `ensemble` trials (0: none)
     precision:str="auto" # Keras dtype policy, or 'auto'
     jit_compile:str="auto" # XLA: 'auto', 'true' or 'false'
+    model:str|None=None # own model function 'package.module:function'; None: hpo-kit's models
+    model_hash:str|None=None # hash of the model function's source (set by `run_study`)
 
     def __post_init__(self):
         from hpo_kit.space import normalize_space  # the parameters are described there, below this module
@@ -141,7 +145,8 @@ class StudyConfig:
     def study_name(self)->str:
         "The study's name: `study` if given, else '<dataset>-<mode>' ('<dataset>-pareto' for several objectives)."
         if self.study: return self.study
-        return f"{Path(self.dataset).stem if self.dataset.endswith('.npz') else self.dataset}-{'pareto' if self.objectives else self.mode}"
+        own = f"-{self.model.split(':')[-1].split('.')[-1]}" if self.model else ""  # an own model's study is another study
+        return f"{Path(self.dataset).stem if self.dataset.endswith('.npz') else self.dataset}{own}-{'pareto' if self.objectives else self.mode}"
 
     @property
     def objective_names(self)->list[str]:
@@ -223,6 +228,8 @@ def _validate_objectives(problems, cfg):
     if any(OBJECTIVES[n].health_only for n in names) and cfg.health_every == 0:
         problems.append("objectives include a health metric, so health must be measured: health_every must be at least 1.")
 
+_MODEL_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
 def _validate(cfg:StudyConfig):
     "Raise one `ConfigError` listing every invalid value of `cfg`."
     p = []
@@ -255,8 +262,12 @@ def _validate(cfg:StudyConfig):
     _number(p, cfg, "health_every", int, 0)
     if cfg.mode == "health" and cfg.health_every == 0: p.append("health_every=0 turns health off, but mode=health needs it: use 1 or more.")
     _validate_weights(p, cfg.health_weights)
-    from hpo_kit.space import check_space
+    from hpo_kit.space import check_space, own_model_space
     p += check_space(cfg.space)
+    if cfg.model is not None:
+        if not (isinstance(cfg.model, str) and _MODEL_RE.match(cfg.model)):
+            p.append(f"model={cfg.model!r} must name a function as 'package.module:function', e.g. model=my_models:resnet.")
+        p += own_model_space(cfg.space)
     if cfg.space and "activation" in cfg.space and cfg.activation_override:
         p.append("space sets activation and activation_override fixes it: use one of the two.")
     if not isinstance(cfg.refit, bool): p.append(f"refit={cfg.refit!r} must be true or false.")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from .config import DATASETS, ConfigError
+from .storage import is_disk_full
 
 # %% auto #0
 __all__ = ['REGISTRY', 'DataError', 'Dataset', 'detect_modality', 'prepare_images', 'prepare_text', 'stratified_split',
@@ -111,7 +112,7 @@ def stratified_split(x, y, val_fraction:float=0.2, seed:int|None=0):
     strat = y if counts[counts > 0].min() >= 2 and int(len(y) * val_fraction) >= len(np.unique(y)) else None
     return train_test_split(x, y, test_size=val_fraction, random_state=seed, stratify=strat)
 
-# %% ../nbs/02_data.ipynb #e2cada14
+# %% ../nbs/02_data.ipynb #c4dbabad
 def _index(idx)->str: return ", ".join(str(int(i)) for i in idx)
 
 def as_input(x, name:str)->np.ndarray:
@@ -141,6 +142,7 @@ def check_labels(y, name:str)->np.ndarray:
     y = y.reshape(-1)
     if y.dtype == object:
         if all(isinstance(v, str) for v in y): return y.astype(str)
+        if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in y): return check_labels(y.astype(np.int64), name)
         raise DataError(f"{name} mixes types ({type(y[0]).__name__} and others): labels are integer class ids or class names (strings).")
     if y.dtype.kind in "US": return y
     if y.dtype.kind == "b": return y.astype(np.int64)
@@ -274,8 +276,9 @@ def _load_npz(path:Path):
     if not path.exists(): raise DataError(f"dataset file {str(path)!r} does not exist.")
     try: f = np.load(path, allow_pickle=False)
     except Exception as e: raise DataError(f"{path} is not a readable .npz file ({type(e).__name__}: {e}).") from None
+    if not isinstance(f, np.lib.npyio.NpzFile):
+        raise DataError(f"{path} holds one array (an .npy file), not an .npz archive with x_train, y_train, x_test, y_test: save with np.savez.")
     with f:
-        if not hasattr(f, "files"): raise DataError(f"{path} holds one array, not an .npz archive with x_train, y_train, x_test, y_test.")
         missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in f.files]
         if missing: raise DataError(f"{path} lacks {', '.join(missing)}; it has {', '.join(f.files) or 'nothing'}.")
         try:
@@ -288,7 +291,7 @@ def _load_npz(path:Path):
                             "x_train=keras.utils.pad_sequences(x_train, maxlen=400), ...), or pass the lists in Python: "
                             "run_study(config, data=from_arrays(x_train, y_train, x_test, y_test)).") from None
 
-# %% ../nbs/02_data.ipynb #9f070339
+# %% ../nbs/02_data.ipynb #039cc456
 _KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _DOWNLOADS = {  # where each download comes from, and where under $KERAS_HOME/datasets it is cached
     "mnist": (_KERAS_URL + "mnist.npz", "mnist.npz"),
@@ -314,7 +317,9 @@ def load_dataset(name:str, seed:int|None=0, val_fraction:float=0.2)->Dataset:
     if name in REGISTRY:
         info = REGISTRY[name]
         try: (xtr, ytr), (xte, yte) = info.load()
-        except Exception as e: raise _download_error(name, e) from None
+        except Exception as e:
+            if is_disk_full(e): raise  # not the network: `run_study` says the disk is full
+            raise _download_error(name, e) from None
         return from_arrays(xtr, ytr, xte, yte, name=name, class_names=info.class_names, flip_ok=info.flip_ok,
                            val_fraction=val_fraction, seed=seed)
     if str(name).endswith(".npz"):

@@ -37,8 +37,9 @@ def export_model(root:Path|str, # a study folder with best_model.keras
                  fmt:str="keras", # 'keras', 'savedmodel' or 'tflite'
                 )->Path:
     "Export the study's final model (or, before the search ends, its best trial's) as `fmt` with its metadata; return the export folder."
-    from hpo_kit.config import ConfigError
+    from hpo_kit.config import ConfigError, config_from_yaml
     from hpo_kit.models import import_keras
+    from hpo_kit.own_model import load_saved
     root = Path(root)
     if fmt not in FORMATS: raise ConfigError(f"format={fmt!r} is not valid. Valid choices: {', '.join(FORMATS)}.")
     src = model_file(root)
@@ -48,7 +49,7 @@ def export_model(root:Path|str, # a study folder with best_model.keras
     if fmt == "keras": shutil.copyfile(src, out / "model.keras")
     else:
         keras = import_keras()
-        model = keras.saving.load_model(src, compile=False)
+        model = load_saved(src, config_from_yaml(root / "config.yaml").model)
         saved = out / "savedmodel" if fmt == "savedmodel" else out / ".savedmodel"
         # an explicit endpoint: Keras 3's augmentation layers default to training=True when called without the flag
         archive = keras.export.ExportArchive(); archive.track(model)

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from .checkpoint import EarlyStop, backup_dir, restore, save_checkpoint, state_arrays
 from .config import StudyConfig
-from .models import import_keras, build_model, compile_model, one_hot_labels
+from .models import import_keras, one_hot_labels
+from .own_model import load_saved, make_model
 from .loop import fit
 from .objectives import monitor
 from .pipeline import predict_proba, train_dataset
@@ -26,13 +27,13 @@ def best_epoch(history:list[dict], config:StudyConfig)->int:
     return es.best_epoch or len(history)
 
 # %% ../nbs/12a_final.ipynb #1e4624b6
-def refit(params:dict, epochs:int, data, config:StudyConfig, devices, folder:Path, emit=None):
+def refit(params:dict, epochs:int, data, config:StudyConfig, devices, folder:Path, emit=None, own=None):
     "Train `params` on training + validation data for `epochs` epochs, checkpointed in `folder`; return the model."
     keras = import_keras(); keras.backend.clear_session(); devices.apply()
     if config.seed is not None: keras.utils.set_random_seed(config.seed)
     x, y = np.concatenate([data.x_train, data.x_val]), np.concatenate([data.y_train, data.y_val])
     steps = math.ceil(len(y) / params["batch_size"])
-    with devices.scope(): model = compile_model(build_model(params, data), params, steps, config.max_epochs)
+    with devices.scope(): model, _ = make_model(params, data, config, steps, own)  # an own model: rebuilt from the recorded parameters
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     start, _ = restore(model, folder)
     class Save(keras.callbacks.Callback):
@@ -61,9 +62,6 @@ def score(model, data)->dict:
     return dict(test_accuracy=float(np.mean(pred == data.y_test)), confusion=cm.tolist())
 
 # %% ../nbs/12a_final.ipynb #b7a0a19e
-def _load(path:Path):
-    return import_keras().saving.load_model(path, compile=False)
-
 def _up_to_date(prior:dict|None, best:int, config:StudyConfig, root:Path)->bool:
     return bool(prior) and prior.get("best_trial") == best and prior.get("refit") == config.refit and \
         prior.get("ensemble") == config.ensemble and (root / "final_model.keras").exists()
@@ -75,7 +73,7 @@ def _refit_folder(root:Path, trial:int)->Path:
     folder.mkdir(parents=True, exist_ok=True); write_atomic(marker, str(trial))
     return folder
 
-def final_model(root:Path, study, config:StudyConfig, data, devices, prior:dict|None=None, emit=None)->dict|None:
+def final_model(root:Path, study, config:StudyConfig, data, devices, prior:dict|None=None, emit=None, own=None)->dict|None:
     "Build, save and score the final model of a finished search (unless `prior`, the last run's record, is still current)."
     root, best = Path(root), best_trial(study, config)
     if best is None: return None
@@ -84,18 +82,18 @@ def final_model(root:Path, study, config:StudyConfig, data, devices, prior:dict|
     history = read_rows(root / "trials" / str(best.number) / "history.csv")
     rec = dict(best_trial=best.number, refit=config.refit, ensemble=config.ensemble, kind="best_trial", trained_on="train")
     if emit: emit("final_started", best_trial=best.number, refit=config.refit, ensemble=config.ensemble)
-    own = _load(root / "best_model.keras")
-    model = own
+    trial_model = load_saved(root / "best_model.keras", config.model)
+    model = trial_model
     if config.refit:
         epochs = best_epoch([{k: float(v) for k, v in r.items() if v != ""} for r in history], config)
-        model = refit(params, epochs, data, config, devices, _refit_folder(root, best.number), emit)
+        model = refit(params, epochs, data, config, devices, _refit_folder(root, best.number), emit, own)
         rec.update(kind="refit", trained_on="train+validation", epochs=epochs, train_examples=len(data.y_train) + len(data.y_val))
     if config.ensemble >= 2:
         others = [t for t in ranked_trials(study, config) if t.number != best.number][:config.ensemble - 1]
-        model = ensemble([model] + [_load(root / "trials" / str(t.number) / "model.keras") for t in others])
+        model = ensemble([model] + [load_saved(root / "trials" / str(t.number) / "model.keras", config.model) for t in others])
         rec.update(kind="ensemble", members=[best.number] + [t.number for t in others])
     model.save(root / ".final_model.tmp.keras"); (root / ".final_model.tmp.keras").replace(root / "final_model.keras")
     shutil.rmtree(backup_dir(root / "final"), ignore_errors=True)
-    rec["best_trial_test"] = score(own, data)
-    rec["final_test"] = rec["best_trial_test"] if model is own else score(model, data)
+    rec["best_trial_test"] = score(trial_model, data)
+    rec["final_test"] = rec["best_trial_test"] if model is trial_model else score(model, data)
     return rec

@@ -37,7 +37,7 @@ def neuron_utilization(layers:list[dict])->tuple[float, dict]:
         n = max(len(mx), 1)
         per[l["name"]] = dict(units=len(mx), dead=float(dead.sum() / n), saturated=float(sat.sum() / n),
                               utilization=_clip(1 - (dead.sum() + sat.sum()) / n))
-    score = float(np.mean([v["utilization"] for v in per.values()])) if per else 1.0
+    score = float(np.mean([v["utilization"] for v in per.values()])) if per else math.nan  # no activations seen: missing, not perfect
     return score, dict(layers=per)
 
 # %% ../nbs/05_health.ipynb #26ee0ca0
@@ -46,7 +46,7 @@ EXPLODING_RMS, VANISHING_RATIO, ZERO_RMS = 1.0, 1e-3, 1e-10
 def gradient_health(rms:dict)->tuple[float, dict]:
     "Gradient health from per-layer gradient RMS values (layer name -> RMS), in depth order."
     g = {k: float(v) for k, v in rms.items()}
-    if not g: return 1.0, dict(layers={}, exploding=[], vanishing=[], spread=0.0, finite=True)
+    if not g: return math.nan, dict(layers={}, exploding=[], vanishing=[], spread=0.0, finite=True)  # nothing to read: missing
     if not all(math.isfinite(v) for v in g.values()):
         return 0.0, dict(layers=g, exploding=[k for k, v in g.items() if not math.isfinite(v)], vanishing=[], spread=math.inf, finite=False)
     top = max(g.values())
@@ -110,8 +110,10 @@ def parameter_efficiency(best_val_acc:float, params:int, num_classes:int)->tuple
 
 # %% ../nbs/05_health.ipynb #34e750b5
 def overall_health(metrics:dict, weights:dict)->float:
-    "The weighted mean of the health `metrics` with `weights` (which sum to 1)."
-    return float(sum(w * metrics[m] for m, w in weights.items()))
+    "The weighted mean of the health `metrics` with `weights` (which sum to 1), over the metrics that could be measured."
+    known = {m: w for m, w in weights.items() if math.isfinite(metrics[m])}
+    total = sum(known.values())
+    return float(sum(w * metrics[m] for m, w in known.items()) / total) if total > 0 else math.nan
 
 # %% ../nbs/05_health.ipynb #b147e298
 def assess(units:list[dict], grad_rms:dict, history:list[dict], params:int, num_classes:int, weights:dict,

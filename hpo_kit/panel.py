@@ -113,12 +113,15 @@ PRESETS = {
 # %% ../nbs/17_panel.ipynb #48bad9c6
 class StudyPanel:
     "A form for a study's options, with live charts when it runs."
-    def __init__(self, **options):
+    def __init__(self, model_fn=None, # your own model function `model_fn(hp, data)` (see `own_model`); None: hpo-kit's models
+                 **options):
         import ipywidgets as W
         base = config_from(options) if options else StudyConfig()
         layout = W.Layout(width="520px")
-        self.w = {f.name: _widget(W, f, getattr(base, f.name), layout) for f in fields(StudyConfig)}
-        rows = [self.w[f.name] for f in fields(StudyConfig)]
+        self.model_fn = model_fn
+        self.w = {f.name: _widget(W, f, getattr(base, f.name), layout) for f in fields(StudyConfig) if f.name != "model_hash"}
+        if model_fn is not None: self.w["model"].value, self.w["model"].disabled = f"{model_fn.__module__}:{model_fn.__qualname__}", True
+        rows = list(self.w.values())
         self.preset = W.Dropdown(options=["choose a preset"] + list(PRESETS), description="preset", style=dict(description_width="140px"), layout=layout)
         self.message, self.result = W.HTML(), None
         self.run_button = W.Button(description="Run study", button_style="success", icon="play")
@@ -141,6 +144,7 @@ class StudyPanel:
         "The form's values as options (text fields parsed like `key=value` arguments)."
         out = {}
         for name, wd in self.w.items():
+            if name == "model" and self.model_fn is not None: continue  # the function passed in, not its name
             v = wd.value
             if type(wd).__name__ == "Text":
                 v = parse_options([f"{name}={v}"])[name] if v.strip() else None
@@ -175,7 +179,7 @@ class StudyPanel:
         import_keras_quietly()
         for k, v in overrides.items(): self.w[k].value = v
         config = self.config
-        self.result = run_study(config, on_event=LiveCharts(config))
+        self.result = run_study(config, on_event=LiveCharts(config), model_fn=self.model_fn)
         self.download_button.disabled = self.result.summary.get("best_trial") is None
         return self.result
 

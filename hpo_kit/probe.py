@@ -56,8 +56,12 @@ class HealthProbe:
     def __init__(self, model, x, y_onehot):
         import tensorflow as tf
         keras = import_keras()
-        self.units, self.grads = unit_layers(model), grad_layers(model)
-        self._sub = keras.Model(model.inputs, [l.output for l, _ in self.units] + list(model.outputs))
+        self.grads = grad_layers(model)
+        try:
+            self.units = unit_layers(model)
+            self._sub = keras.Model(model.inputs, [l.output for l, _ in self.units] + list(model.outputs))
+        except (AttributeError, ValueError, TypeError):  # a subclassed model: its layers' outputs cannot be reached, only its output
+            self.units, self._sub = [], model
         self._x, self._y = tf.constant(x), tf.constant(y_onehot)
         self._fn = tf.function(self._step, autograph=False)  # traced once per model (plain Python loops: no AutoGraph needed)
 

@@ -84,7 +84,7 @@ def _diagnosis_html(records:list[dict])->str:
 
 # %% ../nbs/15_report.ipynb #94c794a1
 def _model_sections(page:_Page, root:Path, config, summary:dict):
-    from hpo_kit.models import import_keras
+    from hpo_kit.own_model import load_saved
     path = root / "final_model.keras" if (root / "final_model.keras").exists() else root / "best_model.keras"
     if not path.exists(): return page.section("architecture", "Architecture of the best model", page.note("No complete trial yet."))
     test = (summary.get("final") or {}).get("final_test")
@@ -92,7 +92,7 @@ def _model_sections(page:_Page, root:Path, config, summary:dict):
     cm = page.fig(charts.confusion_chart(test["confusion"], list(data.get("class_names") or range(len(test["confusion"]))))) if test else \
         page.note("The test split is scored once the search has finished.")
     page.section("confusion", f"Confusion matrix of the final model ({final_label(summary)})", cm)
-    model = import_keras().saving.load_model(path, compile=False)
+    model = load_saved(path, config.model)
     page.section("architecture", f"Architecture of the {'final' if path.name.startswith('final') else 'best'} model", page.fig(charts.architecture_chart(architecture(model))))
 
 # %% ../nbs/15_report.ipynb #6a680b67

@@ -20,6 +20,12 @@ def _fmt(v):
     "Values as they are (full precision: nothing measured is rounded away); inf and nan as text."
     return str(v) if isinstance(v, float) and not math.isfinite(v) else v
 
+def _json_safe(v):
+    "`v` with non-finite floats as text at any depth (strict JSON has no NaN: a health metric that could not be measured is 'nan')."
+    if isinstance(v, dict): return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [_json_safe(x) for x in v]
+    return _fmt(v)
+
 def is_interrupted(t)->bool:
     "A FAIL trial that was interrupted: stopped by Ctrl-C, or its process died (hpo-kit records a reason for every failure it sees)."
     return t.state.name == "FAIL" and t.user_attrs.get("reason", "interrupted") == "interrupted"
@@ -28,7 +34,7 @@ SKIPPED = "skipped"
 
 def is_skipped(t)->bool:
     "A trial whose parameters were never built or trained (over `max_params`): it uses none of the study's budget."
-    return t.state.name == "FAIL" and str(t.user_attrs.get("reason", "")).startswith(SKIPPED)
+    return t.state.name in ("FAIL", "PRUNED") and str(t.user_attrs.get("reason", "")).startswith(SKIPPED)
 
 def counts(t)->bool:
     "Whether a finished trial counts toward the study's budget: not running, not interrupted, not skipped."
@@ -139,7 +145,7 @@ def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:
         summary["data"] = dict(name=data.name, modality=data.modality, input_shape=list(data.input_shape), class_names=list(data.class_names),
                                preprocessing=data.preprocessing, sizes=dict(train=len(data.y_train), val=len(data.y_val), test=data.n_test))
     elif "data" in old: summary["data"] = old["data"]
-    write_atomic(root / "summary.json", json.dumps(summary, indent=2, default=str))
+    write_atomic(root / "summary.json", json.dumps(_json_safe(summary), indent=2, default=str))
     return summary
 
 # %% ../nbs/12_results.ipynb #3a6e4f12

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from .config import ACTIVATIONS
 
 # %% auto #0
-__all__ = ['SPACE', 'Param', 'applies', 'normalize_space', 'check_space', 'max_conv_blocks', 'auto_batch_size', 'resolve',
-           'suggest_params', 'baseline_params', 'describe_space']
+__all__ = ['SPACE', 'RECIPE', 'Param', 'applies', 'normalize_space', 'check_space', 'own_model_space', 'max_conv_blocks',
+           'auto_batch_size', 'resolve', 'suggest_params', 'baseline_params', 'describe_space']
 
 # %% ../nbs/03_space.ipynb #938c779b
 @dataclass(frozen=True)
@@ -170,6 +170,15 @@ def check_space(space)->list[str]:
         if msg: out.append(f"space: {name}={v!r}: {msg}.")
     return out
 
+# %% ../nbs/03_space.ipynb #e1a13c43
+RECIPE = ("optimizer", "learning_rate", "weight_decay", "batch_size", "schedule", "label_smoothing", "clipnorm")
+
+def own_model_space(space)->list[str]:
+    "Problems of a `space` used with an own model: entries for hpo-kit's architecture parameters do nothing there."
+    arch = [k for k in (space or {}) if k in SPACE and k not in RECIPE]
+    return [f"space: {', '.join(arch)} {'is' if len(arch) == 1 else 'are'} part of hpo-kit's own models; with model= your function "
+            f"builds the architecture and calls hp.Int/hp.Float/hp.Choice itself. The space can set the recipe: {', '.join(RECIPE)}."] if arch else []
+
 # %% ../nbs/03_space.ipynb #5d7c2b90
 def max_conv_blocks(input_shape)->int:
     "How many halving blocks an image of `input_shape` allows (its side stays at least 1), at most 6."
@@ -204,18 +213,18 @@ def _ask(trial, name:str, p:Param, spec:tuple):
     if p.kind == "int": return trial.suggest_int(name, int(rng[0]), int(rng[1]), log=log)
     return trial.suggest_float(name, float(rng[0]), float(rng[1]), log=log)
 
-def _walk(data, config, pick)->dict:
+def _walk(data, config, pick, only=None)->dict:
     p = {}
     for name, prm in SPACE.items():
-        if not applies(prm, data.modality, p): continue
+        if not applies(prm, data.modality, p) or (config.model and name not in RECIPE) or (only and name not in only): continue
         if name == "activation" and config.activation_override: p[name] = config.activation_override
         else: p[name] = pick(name, prm, resolve(name, config.space, data, p), p)
     return p
 
 # %% ../nbs/03_space.ipynb #5382c689
-def suggest_params(trial, data, config)->dict:
-    "Sample one trial's parameters for `data` (define-by-run: only what applies is asked); fixed values are not sampled."
-    return _walk(data, config, lambda name, prm, spec, p: _ask(trial, name, prm, spec))
+def suggest_params(trial, data, config, only=None)->dict:
+    "Sample one trial's parameters for `data` (define-by-run: only what applies is asked, and only the names in `only` if given); fixed values are not sampled."
+    return _walk(data, config, lambda name, prm, spec, p: _ask(trial, name, prm, spec), only)
 
 # %% ../nbs/03_space.ipynb #0867b1ea
 def _inside(spec:tuple, v):

@@ -11,8 +11,9 @@ from .config import ConfigError, StudyConfig
 
 # %% auto #0
 __all__ = ['HEARTBEAT_SECONDS', 'LOCK_FILE', 'COLAB_DRIVE', 'study_root', 'trial_dir', 'write_atomic', 'copy_atomic',
-           'append_row', 'write_rows', 'read_rows', 'repair_journal', 'journal_storage', 'optuna_storage', 'DiskFull',
-           'is_disk_full', 'folder_lock', 'FolderMirror', 'mirror_events', 'drive_root', 'make_mirror']
+           'append_row', 'write_rows', 'read_rows', 'repair_journal', 'repair_study_journal', 'journal_storage',
+           'optuna_storage', 'DiskFull', 'is_disk_full', 'folder_lock', 'FolderMirror', 'mirror_events', 'drive_root',
+           'make_mirror']
 
 # %% ../nbs/09_storage.ipynb #f2b23f94
 def study_root(config:StudyConfig)->Path:
@@ -92,15 +93,19 @@ def repair_journal(path:Path|str)->int:
     with open(path, "rb+") as f: f.truncate(keep); f.flush(); os.fsync(f.fileno())
     return len(data) - keep
 
+def repair_study_journal(root:Path|str):
+    "Repair the journal of the study folder `root` and say what was cut; only the process holding the folder (`folder_lock`) may."
+    path = Path(root) / "journal.log"
+    cut = repair_journal(path)
+    if cut: print(f"hpo-kit: {path} ended in {cut} bytes that were not journal entries (a process stopped while writing); "
+                  f"cut them off, kept in {path}.cut-*.", file=sys.stderr)
+
 def journal_storage(root:Path|str):
-    "An Optuna `JournalStorage` on `<root>/journal.log`, repaired if a killed process tore its last line."
+    "An Optuna `JournalStorage` on `<root>/journal.log` (readers never repair it: a torn last line may be a write in progress)."
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
     root = Path(root); root.mkdir(parents=True, exist_ok=True)
     path = str(root / "journal.log")
-    cut = repair_journal(path)
-    if cut: print(f"hpo-kit: {path} ended in {cut} bytes that were not journal entries (a process stopped while writing); "
-                  f"cut them off, kept in {path}.cut-*.", file=sys.stderr)
     # a process killed while appending leaves its lock file behind; appends take milliseconds, so 5 s is a safe grace period
     return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path, grace_period=5)))
 
@@ -123,7 +128,7 @@ def optuna_storage(config:StudyConfig, root:Path|str, on_stale=None):
     except Exception as e:  # connection refused, unknown database, bad password: say where, never the password
         raise ConfigError(f"cannot open {mask_secret(config.storage)}: {type(e).__name__}: {mask_secret(str(e)).splitlines()[0]}") from None
 
-# %% ../nbs/09_storage.ipynb #4b936643
+# %% ../nbs/09_storage.ipynb #e4340f22
 class DiskFull(Exception):
     "The disk holding the study folder is full; everything finished before is saved."
     def __init__(self, root:Path|str, cause:OSError):
@@ -138,7 +143,7 @@ def is_disk_full(e:BaseException|None)->bool:
         e = e.__cause__ or e.__context__
     return False
 
-# %% ../nbs/09_storage.ipynb #7e09f208
+# %% ../nbs/09_storage.ipynb #48a1c323
 LOCK_FILE = ".lock"
 
 @contextmanager
@@ -149,21 +154,20 @@ def folder_lock(root:Path|str, config:StudyConfig):
     if config.storage.startswith("postgresql") or fcntl is None: yield; return
     root = Path(root); made = [p for p in (root, *root.parents) if not p.exists()]  # the folders this call creates
     root.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(root / LOCK_FILE, "a+") as f:
-            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                f.seek(0); holder = f.read().strip() or "another process"
-                raise ConfigError(f"the study folder {root} is in use by {holder}. Wait for it to finish, or stop it and continue "
-                                  f"with: hpo-kit resume {root} (or use another study=NAME).") from None
-            f.seek(0); f.truncate(); f.write(f"process {os.getpid()} on {socket.gethostname()}"); f.flush()
-            yield
-    finally:  # a study refused before it wrote anything (bad data) leaves no folder behind
-        if made and [p.name for p in root.iterdir()] == [LOCK_FILE]:
-            (root / LOCK_FILE).unlink()
-            for p in made:
-                try: p.rmdir()
-                except OSError: break
+    with open(root / LOCK_FILE, "a+") as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0); holder = f.read().strip() or "another process"
+            raise ConfigError(f"the study folder {root} is in use by {holder}. Wait for it to finish, or stop it and continue "
+                              f"with: hpo-kit resume {root} (or use another study=NAME).") from None
+        f.seek(0); f.truncate(); f.write(f"process {os.getpid()} on {socket.gethostname()}"); f.flush()
+        try: yield
+        finally:  # still holding it: a study refused before it wrote anything (bad data) leaves no folder behind
+            if made and [p.name for p in root.iterdir()] == [LOCK_FILE]:
+                (root / LOCK_FILE).unlink()
+                for p in made:
+                    try: p.rmdir()
+                    except OSError: break
 
 # %% ../nbs/09_storage.ipynb #e05627a0
 def _same(a:os.stat_result, b:os.stat_result)->bool:
@@ -218,7 +222,7 @@ def mirror_events(mirror, root:Path, say=_say):
     (quota, permissions, network) is reported once through `say`; the study goes on locally and later pushes try again."""
     failing = []
     def push(rels=("",)):
-        try: mirror.push(root, rels)
+        try: mirror.push(root, ("",) if failing else rels)  # after a failure, everything: earlier pushes are missing too
         except Exception as e:
             if not failing: say(f"hpo-kit: cannot write the copy at {mirror} ({type(e).__name__}: {str(e)[:200]}); "
                                 f"the study goes on in {root} and the copy is tried again after each trial.")
@@ -232,7 +236,10 @@ def mirror_events(mirror, root:Path, say=_say):
         elif kind == "study_started": push(["config.yaml", "journal.log"])
         elif kind == "trial_finished":
             push(["trials", "trials.csv", "summary.json", "best_hyperparameters.yaml", "best_model.keras", "journal.log"])
-        elif kind == "study_finished": push()
+        elif kind == "study_finished":
+            push()
+            if failing: say(f"hpo-kit: the copy at {mirror} is behind: the study is complete only in {root}. Copy that folder "
+                            "before this runtime ends, or run the study again to retry the copy.")
     return on_event
 
 # %% ../nbs/09_storage.ipynb #a580a449

@@ -14,11 +14,12 @@ from .interrupts import StopRequested, check_stop, stop_on_signals, stop_request
 from .objectives import objective_value, trial_score
 from .results import SKIPPED, best_trial, counts, is_interrupted, is_skipped, read_summary, write_results
 from .space import baseline_params, suggest_params
-from .storage import DiskFull, folder_lock, is_disk_full, make_mirror, mirror_events, optuna_storage, read_rows, study_root, trial_dir, write_atomic
+from .storage import DiskFull, folder_lock, is_disk_full, make_mirror, repair_study_journal, mirror_events, optuna_storage, read_rows, study_root, trial_dir, write_atomic
 
 # %% auto #0
-__all__ = ['CONFIG_ATTR', 'MAX_SKIPS', 'RESUME_FIELDS', 'make_sampler', 'make_pruner', 'saved_config', 'open_study',
-           'StudyResult', 'epochs_used', 'next_trial', 'run_study', 'worker_config', 'resume_config', 'resume_study']
+__all__ = ['CONFIG_ATTR', 'MAX_SKIPS', 'MAX_OWN_SKIPS', 'MAX_BROKEN', 'RESUME_FIELDS', 'make_sampler', 'make_pruner',
+           'saved_config', 'open_study', 'StudyResult', 'epochs_used', 'next_trial', 'run_study', 'worker_config',
+           'resume_config', 'resume_study']
 
 # %% ../nbs/13_study.ipynb #5199ce69
 def _emitter(*subscribers):
@@ -51,33 +52,40 @@ def make_pruner(config:StudyConfig):
     return P.NopPruner()
 
 # %% ../nbs/13_study.ipynb #e8262b90
-def _journal_config(root:Path)->str|None:
-    "The configuration text the study's storage keeps (`CONFIG_ATTR`), if the journal has a study."
-    from hpo_kit.storage import journal_storage
+def _journal_config(root:Path)->StudyConfig|None:
+    "The configuration the study's journal keeps (`CONFIG_ATTR`), read from a repaired copy (the folder is not touched)."
+    import tempfile
+    from hpo_kit.storage import journal_storage, repair_journal
     if not (root / "journal.log").exists(): return None
-    storage = journal_storage(root)
-    studies = storage.get_all_studies()
-    return studies[0].user_attrs.get(CONFIG_ATTR) if studies else None
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            shutil.copyfile(root / "journal.log", Path(d) / "journal.log"); repair_journal(Path(d) / "journal.log")
+            studies = journal_storage(d).get_all_studies()
+            text = studies[0].user_attrs.get(CONFIG_ATTR) if studies else None
+            return config_from_yaml(text) if text else None
+        except Exception: return None  # a journal damaged beyond its tail: the caller says so
 
-def saved_config(root:Path|str)->StudyConfig|None:
-    "The configuration of the study folder `root` (None for a new folder); a damaged `config.yaml` is rebuilt from the journal."
+def saved_config(root:Path|str, repair:bool=False)->StudyConfig|None:
+    """The configuration of the study folder `root` (None for a new folder). A damaged `config.yaml` is replaced by the copy the
+    journal keeps: rewritten, the damaged file kept beside it, when `repair` (the process holding the folder), else only read."""
     root = Path(root); p = root / "config.yaml"
     if not p.exists(): return None
     try:
         if p.stat().st_size == 0: raise ConfigError(f"{p} is empty")
         return config_from_yaml(p)
     except ConfigError as e:
-        text = _journal_config(root)
-        if text is None: raise ConfigError(f"{e}\nThe study folder's config.yaml is damaged and its journal holds no copy of it: "
-                                           "fix the file by hand, or start another study=NAME.") from None
-        kept = p.with_name(f"config.yaml.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.replace(p, kept); write_atomic(p, text)
-        print(f"hpo-kit: {p} was damaged ({str(e).splitlines()[0][:120]}); rebuilt it from the journal, kept the damaged file as {kept.name}.",
-              file=sys.stderr)
-        return config_from_yaml(p)
+        cfg = _journal_config(root)
+        if cfg is None: raise ConfigError(f"{e}\nThe study folder's config.yaml is damaged and its journal holds no copy of it: "
+                                          "fix the file by hand, or start another study=NAME.") from None
+        if repair:
+            kept = p.with_name(f"config.yaml.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(p, kept); write_atomic(p, config_to_yaml(cfg))
+            print(f"hpo-kit: {p} was damaged ({str(e).splitlines()[0][:120]}); rebuilt it from the journal, kept the damaged file as "
+                  f"{kept.name}.", file=sys.stderr)
+        return cfg
 
 def _check_folder(root:Path, config:StudyConfig):
-    old = saved_config(root)
+    old = saved_config(root, repair=True)
     if old is None: return
     diff = config_diff(old, config)
     if diff: raise ConfigError(f"The study folder {root} was created with a different configuration:\n  " + "\n  ".join(diff) +
@@ -142,14 +150,23 @@ def _take_over(trial, original:int, root:Path, folder:Path):
         if k.startswith("completed_rung_"): trial.study._storage.set_trial_system_attr(trial._trial_id, k, v)
 
 class _Skipped(Exception):
-    "Parameters over `max_params`: the trial is recorded as skipped, never built or trained, and does not count."
+    "Parameters over `max_params` in a multi-objective study, where Optuna does not take pruned trials: recorded as a failed skip."
 
-def _objective(root:Path, data, config:StudyConfig, emit, devices):
+def _skip(trial, n:int, config:StudyConfig, built:bool=False):
+    trial.set_user_attr("params_count", n)
+    trial.set_user_attr("reason", f"{SKIPPED}: {n:,} parameters exceed max_params={config.max_params:,}; {'never trained' if built else 'never built'}")
+    if config.multi: raise _Skipped(trial.user_attrs["reason"])
+    import optuna
+    raise optuna.TrialPruned(trial.user_attrs["reason"])  # TPE ranks a pruned trial below every complete one: it learns to avoid the size
+
+def _objective(root:Path, data, config:StudyConfig, emit, devices, own=None):
     import optuna
     from hpo_kit.models import count_params
+    from hpo_kit.own_model import COMPILED_ATTR, TooLarge
     from hpo_kit.train import train_trial
     def objective(trial):
         try: return one_trial(trial)
+        except (optuna.TrialPruned, _Skipped): raise  # decided before the stop: recorded as they are
         except KeyboardInterrupt:
             trial.set_user_attr("reason", "interrupted"); raise
         except Exception as e:  # a second interrupt that surfaced inside a library as another error, or a full disk
@@ -158,18 +175,17 @@ def _objective(root:Path, data, config:StudyConfig, emit, devices):
             except OSError: pass  # the journal's disk is full too: the next open finds the trial RUNNING and retries it
             raise StopRequested("stop requested") from e
     def one_trial(trial):
-        params = suggest_params(trial, data, config)
+        compiled = own is not None and trial.study.user_attrs.get(COMPILED_ATTR)  # the function compiles its models itself
+        params = suggest_params(trial, data, config, only=("batch_size",) if compiled else None)
         trial.set_user_attr("params", params)
-        n = count_params(params, data)
-        if n > config.max_params:
-            trial.set_user_attr("params_count", n)
-            trial.set_user_attr("reason", f"{SKIPPED}: {n:,} parameters exceed max_params={config.max_params:,}; never built")
-            raise _Skipped(trial.user_attrs["reason"])
+        if own is None and (n := count_params(params, data)) > config.max_params: _skip(trial, n, config)
         folder = trial_dir(root, trial.number)
         retry_of = trial.user_attrs.get("retry_of")
         if retry_of is not None: _take_over(trial, retry_of, root, folder)
         emit("trial_started", trial=trial.number, params=params, retry_of=retry_of)
-        try: _, outcome = train_trial(trial, params, data, config, folder, emit, devices)
+        try: _, outcome = train_trial(trial, params, data, config, folder, emit, devices, own)
+        except TooLarge as e:  # an own model can only be counted once built
+            shutil.rmtree(folder, ignore_errors=True); _skip(trial, e.count, config, built=True)
         except (optuna.TrialPruned, KeyboardInterrupt): raise
         except Exception as e:
             trial.set_user_attr("reason", f"{type(e).__name__}: {e}"[:300])
@@ -177,7 +193,12 @@ def _objective(root:Path, data, config:StudyConfig, emit, devices):
             write_atomic(folder / "error.txt", traceback.format_exc())
             raise
         if not config.multi: trial.set_user_attr("objective_value", objective_value(config.objective, outcome))
-        return trial_score(config, outcome)
+        score = trial_score(config, outcome)
+        missing = [n for n, v in zip(config.objective_names, score if config.multi else [score]) if not math.isfinite(v)]
+        if missing:  # Optuna would fail it without a reason, which reads as interrupted: it would never count and run again
+            trial.set_user_attr("reason", f"{', '.join(missing)} could not be measured on this model (NaN)")
+            raise ValueError(trial.user_attrs["reason"])
+        return score
     return objective
 
 # %% ../nbs/13_study.ipynb #d0261182
@@ -201,7 +222,8 @@ class StudyResult:
     root:Path # the study folder
     summary:dict # the contents of summary.json
     interrupted:bool=False # the run was stopped by an interrupt
-    trials_run:int=0 # trials this run started (0: the budget was already spent)
+    trials_run:int=0 # trials this run started
+    idle:bool=False # nothing was left to do: the budget was spent and the final model was current
 
     @property
     def best_value(self): return self.summary.get("best_value")
@@ -211,6 +233,11 @@ class StudyResult:
     def test_accuracy(self): return self.summary.get("test_accuracy")
 
 # %% ../nbs/13_study.ipynb #3f9dd949
+def _started(study)->int:
+    "Trials that started (an enqueued baseline or retry waits until it runs)."
+    from optuna.trial import TrialState
+    return sum(t.state != TrialState.WAITING for t in study.get_trials(deepcopy=False))
+
 def _running(study)->int:
     from optuna.trial import TrialState
     return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
@@ -235,13 +262,13 @@ def next_trial(study, config:StudyConfig)->str:
     return "wait" if running else "stop"
 
 # %% ../nbs/13_study.ipynb #4e2b1a90
-MAX_SKIPS = 50
+MAX_SKIPS, MAX_OWN_SKIPS, MAX_BROKEN = 50, 10, 3  # over max_params in a row (own models are built to be counted); broken own models
 
 def _run_trials(study, objective, callbacks, config:StudyConfig, t0:float):
     "Run trials one at a time until the budget is spent, or time is up."
     from optuna.storages import fail_stale_trials
     from hpo_kit.storage import HEARTBEAT_SECONDS
-    shared, skips = config.storage.startswith("postgresql"), 0
+    shared, skips, broken = config.storage.startswith("postgresql"), 0, 0
     while True:
         check_stop()
         if config.timeout is not None and time.perf_counter() - t0 > config.timeout: break
@@ -250,15 +277,31 @@ def _run_trials(study, objective, callbacks, config:StudyConfig, t0:float):
         if what == "wait":  # other workers' trials would meet the budget, unless their workers died: then they come back as retries
             fail_stale_trials(study); time.sleep(HEARTBEAT_SECONDS); continue
         study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
-        skips = skips + 1 if is_skipped(study.trials[-1]) else 0
-        if skips >= MAX_SKIPS:
-            raise ConfigError(f"{MAX_SKIPS} sampled architectures in a row exceeded max_params={config.max_params:,}: "
-                              "raise max_params, or narrow conv_blocks, filters, dense_units or embedding_dim in `space`.")
+        last = study.trials[-1]
+        skips = skips + 1 if is_skipped(last) else 0
+        broken = broken + 1 if str(last.user_attrs.get("reason", "")).startswith("ModelFnError") else 0
+        if broken >= MAX_BROKEN: raise ConfigError(f"{MAX_BROKEN} trials in a row: {last.user_attrs['reason'][len('ModelFnError: '):]}")
+        if skips >= (MAX_OWN_SKIPS if config.model else MAX_SKIPS):
+            narrow = ("narrow the ranges your model function samples" if config.model
+                      else "narrow conv_blocks, filters, dense_units or embedding_dim in `space`")
+            raise ConfigError(f"{skips} sampled architectures in a row exceeded max_params={config.max_params:,}: raise max_params, or {narrow}.")
 
 def _resolve(config:StudyConfig, data):
     if data is not None: return dataclasses.replace(config, dataset="arrays"), data
     if config.dataset == "arrays": raise ConfigError("dataset='arrays' needs the arrays: run_study(config, data=from_arrays(x_train, y_train, x_test, y_test)).")
     return config, None
+
+def _own(config:StudyConfig, model_fn):
+    "The study's own model (None: hpo-kit's), its import path and source hash recorded in the configuration."
+    from hpo_kit.own_model import import_model, own_model
+    if model_fn is None and config.model is None: return config, None
+    own = own_model(model_fn) if model_fn is not None else import_model(config.model)
+    if model_fn is not None and config.model not in (None, own.path):
+        raise ConfigError(f"model={config.model!r} and model_fn={own.path} name two functions: give one of them.")
+    if config.model_hash not in (None, own.hash):
+        raise ConfigError(f"the model function {own.path} changed since this study started (source hash {config.model_hash} -> {own.hash}): "
+                          "restore it, or start another study=NAME.")
+    return dataclasses.replace(config, model=own.path, model_hash=own.hash), own
 
 def _pull(mirror, root:Path):
     "Bring the mirrored copy of the study folder; a copy that cannot be read stops the study (it might be newer than the local one)."
@@ -282,23 +325,31 @@ def _settle_seed(config:StudyConfig, root:Path)->StudyConfig:
 def run_study(config:StudyConfig, # what to run
               on_event=None, # called with each event dict
               data=None, # a `Dataset` (from `from_arrays`) instead of `config.dataset`
+              model_fn=None, # your own model: `model_fn(hp, data)` returns a Keras model (see `own_model`)
              )->StudyResult:
     "Run (or continue) the study of `config` until its budget is spent, then build and score its final model."
     import optuna
     t0, level = time.perf_counter(), optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # hpo-kit's events report every trial; Optuna's log would repeat them
     try:
-        with stop_on_signals():  # Ctrl-C, SIGTERM: stop at the next safe point (`interrupts`)
+        with stop_on_signals(say=lambda line: print(line, file=sys.stderr)):  # Ctrl-C, SIGTERM: stop at the next safe point
             config, data = _resolve(config, data)
+            config, own = _own(config, model_fn)  # before the folder check: the function's path and hash are part of the study
             root, mirror = study_root(config), make_mirror(config)
-            if mirror is not None: _pull(mirror, root)  # a fresh runtime continues from the mirrored copy
-            config = _settle_seed(config, root)
-            _check_folder(root, config)  # before any data is loaded
-            with folder_lock(root, config):
-                return _run(config, root, mirror, on_event, data, t0)
+            try:
+                with folder_lock(root, config):  # everything that reads or repairs the folder happens while holding it
+                    if mirror is not None: _pull(mirror, root)  # a fresh runtime continues from the mirrored copy
+                    if not config.storage.startswith("postgresql"): repair_study_journal(root)
+                    config = _settle_seed(config, root)
+                    _check_folder(root, config)  # before any data is loaded
+                    return _run(config, root, mirror, on_event, data, t0, own)
+            except (DiskFull, KeyboardInterrupt): raise
+            except Exception as e:  # a full disk before the trials start (the lock, config.yaml, the journal, a download)
+                if is_disk_full(e): raise DiskFull(root, _os_error(e)) from None
+                raise
     finally: optuna.logging.set_verbosity(level)
 
-def _run(config:StudyConfig, root:Path, mirror, on_event, data, t0:float)->StudyResult:
+def _run(config:StudyConfig, root:Path, mirror, on_event, data, t0:float, own)->StudyResult:
     from hpo_kit.devices import setup_devices
     from hpo_kit.final import final_model
     emit = _emitter(mirror_events(mirror, root) if mirror else None, on_event)
@@ -311,10 +362,10 @@ def _run(config:StudyConfig, root:Path, mirror, on_event, data, t0:float)->Study
     emit("study_started", study=config.study_name, root=str(root), dataset=repr(data), trials=config.trials, done=done,
          remaining=max(0, config.trials - done), epoch_budget=config.trials * config.max_epochs, epochs_done=epochs_used(study),
          devices=devices.summary())
-    interrupted, final, before, full = False, None, len(study.trials), None
+    interrupted, final, before, full = False, None, _started(study), None
     try:
-        _run_trials(study, _objective(root, data, config, emit, devices), [_after_trial(root, config, emit, wall)], config, t0)
-        final = final_model(root, study, config, data, devices, prior.get("final"), emit)
+        _run_trials(study, _objective(root, data, config, emit, devices, own), [_after_trial(root, config, emit, wall)], config, t0)
+        final = final_model(root, study, config, data, devices, prior.get("final"), emit, own)
     except KeyboardInterrupt as e: interrupted, full = True, e if is_disk_full(e) else None
     except Exception as e:  # a full disk surfaces as OSError, or inside Optuna as another error caused by it
         if not is_disk_full(e): raise
@@ -325,7 +376,8 @@ def _run(config:StudyConfig, root:Path, mirror, on_event, data, t0:float)->Study
         full = e
     if full is not None: raise DiskFull(root, _os_error(full)) from None
     emit("study_finished", root=str(root), summary=summary, interrupted=interrupted)
-    return StudyResult(root, summary, interrupted, len(study.trials) - before)
+    idle = not interrupted and _started(study) == before and next_trial(study, config) == "stop" and final is prior.get("final")
+    return StudyResult(root, summary, interrupted, _started(study) - before, idle)
 
 # %% ../nbs/13_study.ipynb #00b5839e
 def worker_config(storage:str, study:str, **where)->StudyConfig:
@@ -350,7 +402,8 @@ def resume_config(folder:Path|str, **changes)->StudyConfig:
 
 def resume_study(folder:Path|str, # a study folder (holds config.yaml)
                  on_event=None, # called with each event dict
+                 model_fn=None, # the study's own model function, when it was defined in a notebook
                  **changes, # trials=, timeout=, storage=, credentials=
                 )->StudyResult:
     "Continue the study in `folder` (an interrupted trial resumes from its last checkpointed epoch)."
-    return run_study(resume_config(folder, **changes), on_event=on_event)
+    return run_study(resume_config(folder, **changes), on_event=on_event, model_fn=model_fn)

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from .checkpoint import EarlyStop, restore, restore_best, save_checkpoint, state_arrays
 from .config import StudyConfig
-from .models import import_keras, build_model, compile_model, count_params, one_hot_labels
+from .models import import_keras, count_params, one_hot_labels
+from .own_model import COMPILED_ATTR, make_model, own_params, trainable_count
 from .diagnosis import diagnose, diagnosis_markdown
 from .health import chance_level
 from .objectives import TrialOutcome, epoch_value, monitor, needs_latency
@@ -123,15 +124,12 @@ def _stop_early(trial, outcome, t0, reason):
 class OutOfMemory(RuntimeError):
     "A trial that did not fit in the device's memory."
 
-def _compile(model, params, data, config, devices):
-    with devices.scope(): compile_model(model, params, math.ceil(len(data.y_train) / params["batch_size"]), config.max_epochs)
-
-def _fit(model, fit_args:dict, params, data, devices, emit, trial):
+def _fit(model, fit_args:dict, params, n_params:int, devices, emit, trial):
     import tensorflow as tf
     try:
         with devices.scope(): return fit(model, **fit_args, jit_compile=devices.jit_compile)
     except tf.errors.ResourceExhaustedError:
-        raise OutOfMemory(f"out of device memory with batch_size={params['batch_size']} and {count_params(params, data):,} parameters: "
+        raise OutOfMemory(f"out of device memory with batch_size={params['batch_size']} and {n_params:,} parameters: "
                           "try a smaller batch_size or model (max_params)") from None
     except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
         if not devices.jit_compile or model.stop_training or "XLA" not in str(e) and "jit" not in str(e).lower(): raise
@@ -146,6 +144,7 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
                 folder:Path, # this trial's folder: history.csv and model.keras go here
                 emit=None, # `emit(kind, **data)` for epoch events, or None
                 devices=None, # `devices.Devices` (None: set up from `config`)
+                own=None, # an `own_model.OwnModel` building the architecture (None: hpo-kit's models)
                )->tuple:
     "Train one model; return `(model, TrialOutcome)`, or raise `optuna.TrialPruned` with the reason recorded."
     from hpo_kit.devices import setup_devices
@@ -155,9 +154,13 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
     devices.apply()
     seed = None if config.seed is None else config.seed + trial.number
     if seed is not None: keras.utils.set_random_seed(seed)
-    outcome = TrialOutcome(params_count=count_params(params, data))
-    with devices.scope(): model = build_model(params, data)
-    _compile(model, params, data, config, devices)
+    steps = math.ceil(len(data.y_train) / params["batch_size"])
+    with devices.scope(): model, compiled = make_model(params, data, config, steps, own, trial)
+    if own is not None:  # record the model function's parameters; a compiled model makes the recipe's others moot
+        params = own_params(trial, params, compiled)
+        trial.set_user_attr("params", params)
+        if compiled and not trial.study.user_attrs.get(COMPILED_ATTR): trial.study.set_user_attr(COMPILED_ATTR, True)
+    outcome = TrialOutcome(params_count=count_params(params, data) if own is None else trainable_count(model))
     start, rows = restore(model, folder)  # a retry continues where the interrupted trial's checkpoint left off
     _report_again(trial, config, rows)
     early = EarlyStop(*monitor(config.objective_names[0]), config.patience, rows)
@@ -167,7 +170,7 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
     cb = _trial_callback(trial, config, folder, emit, health, rows, early, clock, chance, (len(data.y_train), len(data.y_val)))
     fit_args = dict(train=train_dataset(data, params["batch_size"], seed, onehot), validation_data=eval_dataset(data, one_hot=onehot),
                     epochs=config.max_epochs, initial_epoch=start, callbacks=[c for c in (clock, health, cb) if c])
-    _fit(model, fit_args, params, data, devices, emit, trial)
+    _fit(model, fit_args, params, outcome.params_count, devices, emit, trial)
     outcome.history = cb.rows
     outcome.fit_seconds = sum(float(r.get("seconds", 0)) for r in cb.rows)
     trial.set_user_attr("learned", max((r.get("val_accuracy", 0.0) for r in cb.rows), default=0.0) > _band(chance, len(data.y_val)))
