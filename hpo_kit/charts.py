@@ -18,9 +18,16 @@ def _go():
     return go
 
 def _layout(fig, title:str, height:int=320):
-    fig.update_layout(title=title, height=height, margin=dict(l=50, r=20, t=50, b=40), template="plotly_white",
-                      legend=dict(orientation="h", y=-0.2))
+    "Title above the subplot titles, the legend below the axis titles, and numbers as 2e-04 rather than SI's 200μ."
+    fig.update_layout(title=dict(text=title, y=0.97, yanchor="top"), height=height + 60, margin=dict(l=60, r=20, t=80, b=100),
+                      template="plotly_white", legend=dict(orientation="h", y=-0.3, yanchor="top"))
+    fig.update_yaxes(exponentformat="e"); fig.update_xaxes(exponentformat="e")
     return fig
+
+def _counting(fig, values, title:str, **where):
+    "An axis of whole numbers (epochs, trials): ticks at integers only, whatever the range."
+    n = max([v for v in values if isinstance(v, (int, float))] or [1])
+    fig.update_xaxes(title_text=title, tickmode="linear", tick0=0, dtick=max(1, math.ceil(n / 10)), tickformat="d", **where)
 
 def _col(rows:list[dict], key:str)->list:
     return [r.get(key) if isinstance(r.get(key), (int, float)) and math.isfinite(r.get(key)) else None for r in rows]
@@ -35,7 +42,7 @@ def training_curves(rec:dict):
     for col, key, name in [(1, "loss", "train loss"), (1, "val_loss", "validation loss"), (2, "accuracy", "train accuracy"),
                            (2, "val_accuracy", "validation accuracy"), (3, "learning_rate", "learning rate")]:
         fig.add_trace(go.Scatter(x=ep, y=_col(h, key), mode="lines+markers", name=name), row=1, col=col)
-    fig.update_xaxes(title_text="epoch")
+    _counting(fig, ep, "epoch")
     return _layout(fig, f"Trial {rec['number']}: training curves ({rec['state'].lower()})")
 
 # %% ../nbs/14_charts.ipynb #d806075f
@@ -44,7 +51,7 @@ def health_curves(rec:dict):
     go, h = _go(), rec["history"]
     fig = go.Figure([go.Scatter(x=_col(h, "epoch"), y=_col(h, k), mode="lines+markers", name=k[7:].replace("_", " "),
                                 line=dict(width=4 if k == "health_overall" else 2)) for k in HEALTH_COLUMNS if any(k in r for r in h)])
-    fig.update_yaxes(range=[0, 1.05], title_text="score"); fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(range=[0, 1.05], title_text="score"); _counting(fig, _col(h, "epoch"), "epoch")
     return _layout(fig, f"Trial {rec['number']}: model health")
 
 def gradient_norms(rec:dict):
@@ -54,7 +61,7 @@ def gradient_norms(rec:dict):
     fig = go.Figure([go.Scatter(x=[e["epoch"] for e in rec["health"]], y=[e["grad_rms"].get(l) for e in rec["health"]],
                                 mode="lines+markers", name=l) for l in layers])
     fig.add_hline(y=1.0, line_dash="dot", annotation_text="exploding above")
-    fig.update_yaxes(type="log", title_text="gradient RMS"); fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(type="log", title_text="gradient RMS"); _counting(fig, [e["epoch"] for e in rec["health"]], "epoch")
     return _layout(fig, f"Trial {rec['number']}: gradient RMS per layer")
 
 # %% ../nbs/14_charts.ipynb #6e078d2d
@@ -69,8 +76,9 @@ def optimization_history(records:list[dict], direction:str="maximize", label:str
     fig = go.Figure([go.Scatter(x=[r["number"] for r in done], y=[r["value"] for r in done], mode="markers", name="complete", marker=dict(size=9)),
                      go.Scatter(x=[r["number"] for r in pruned], y=[r["value"] for r in pruned], mode="markers", name="pruned (last value)",
                                 marker=dict(size=9, symbol="circle-open")),
-                     go.Scatter(x=[r["number"] for r in done], y=best, mode="lines", name="best so far", line=dict(shape="hv"))])
-    fig.update_xaxes(title_text="trial"); fig.update_yaxes(title_text=label)
+                     go.Scatter(x=[r["number"] for r in done] + [records[-1]["number"]] * bool(done), y=best + best[-1:], mode="lines",
+                                name="best so far", line=dict(shape="hv"))])  # drawn on to the last trial, whatever its state
+    _counting(fig, [r["number"] for r in records], "trial"); fig.update_yaxes(title_text=label)
     return _layout(fig, "Optimization history")
 
 def trials_table(records:list[dict]):

@@ -153,6 +153,7 @@ def _worker_config(options:list[str])->StudyConfig:
 # %% ../nbs/18_cli.ipynb #d9a6281e
 def _output(args)->int:
     if not (Path(args.folder) / "config.yaml").exists(): raise ConfigError(f"{args.folder} is not a study folder: it has no config.yaml.")
+    import_keras_quietly()  # the report reads the saved model too: TensorFlow's start-up lines stay out of the terminal
     if args.command == "report":
         from hpo_kit.report import build_report
         print(f"Report: {build_report(args.folder)}")
@@ -160,7 +161,6 @@ def _output(args)->int:
         from hpo_kit.report import bundle
         print(f"Bundle: {bundle(args.folder)}")
     else:
-        import_keras_quietly()
         from hpo_kit.export import export_model
         out = export_model(args.folder, args.format)
         print(f"Exported ({args.format}): {out}\nMetadata: {out / 'metadata.json'}")

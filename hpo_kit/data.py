@@ -14,8 +14,8 @@ from .storage import is_disk_full
 
 # %% auto #0
 __all__ = ['REGISTRY', 'DataError', 'Dataset', 'detect_modality', 'prepare_images', 'prepare_text', 'stratified_split',
-           'as_input', 'check_labels', 'check_classes', 'check_features', 'from_arrays', 'DatasetInfo', 'load_dataset',
-           'dataset_table']
+           'as_input', 'check_labels', 'check_classes', 'check_features', 'from_arrays', 'DatasetInfo',
+           'check_dataset_file', 'load_dataset', 'dataset_table']
 
 # %% ../nbs/02_data.ipynb #facec758
 class DataError(ValueError):
@@ -112,7 +112,7 @@ def stratified_split(x, y, val_fraction:float=0.2, seed:int|None=0):
     strat = y if counts[counts > 0].min() >= 2 and int(len(y) * val_fraction) >= len(np.unique(y)) else None
     return train_test_split(x, y, test_size=val_fraction, random_state=seed, stratify=strat)
 
-# %% ../nbs/02_data.ipynb #c4dbabad
+# %% ../nbs/02_data.ipynb #5efb9f58
 def _index(idx)->str: return ", ".join(str(int(i)) for i in idx)
 
 def as_input(x, name:str)->np.ndarray:
@@ -272,8 +272,12 @@ REGISTRY = {d.name: d for d in [
 ]}
 
 # %% ../nbs/02_data.ipynb #6dae7a3e
+def check_dataset_file(name:str):
+    "`DataError` if `name` is an .npz path that does not exist (built-in names are checked by the config)."
+    if str(name).endswith(".npz") and not Path(name).exists(): raise DataError(f"dataset file {str(name)!r} does not exist.")
+
 def _load_npz(path:Path):
-    if not path.exists(): raise DataError(f"dataset file {str(path)!r} does not exist.")
+    check_dataset_file(str(path))
     try: f = np.load(path, allow_pickle=False)
     except Exception as e: raise DataError(f"{path} is not a readable .npz file ({type(e).__name__}: {e}).") from None
     if not isinstance(f, np.lib.npyio.NpzFile):
@@ -291,7 +295,7 @@ def _load_npz(path:Path):
                             "x_train=keras.utils.pad_sequences(x_train, maxlen=400), ...), or pass the lists in Python: "
                             "run_study(config, data=from_arrays(x_train, y_train, x_test, y_test)).") from None
 
-# %% ../nbs/02_data.ipynb #039cc456
+# %% ../nbs/02_data.ipynb #48924c1c
 _KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _DOWNLOADS = {  # where each download comes from, and where under $KERAS_HOME/datasets it is cached
     "mnist": (_KERAS_URL + "mnist.npz", "mnist.npz"),

@@ -31,14 +31,19 @@ def _grads(d, p):
         worst = max(d["exploding"], key=lambda k: g[k])
         out.append(f"Exploding gradients in {len(d['exploding'])} of {len(g)} layers (RMS up to {g[worst]:.3g} in {worst}; healthy is below 1): "
                    f"lower learning_rate{f' (now {lr:g})' if lr else ''} or clip harder{f' (clipnorm now {clip:g})' if clip else ''}.")
+    evener = "layer normalization" if _recurrent(p) else "batch normalization"  # batch norm is for convolutions, not for an LSTM or GRU
     if d.get("vanishing"):
         top = max(g.values())
         ratio = min(g[k] for k in d["vanishing"]) / top if top > 0 else 0.0
         out.append(f"Vanishing gradients in {', '.join(d['vanishing'])} (down to {ratio:.1e} of the strongest layer's): "
-                   "try a ReLU-family activation, batch normalization or fewer layers.")
+                   f"try a ReLU-family activation, {evener} or fewer layers.")
     elif d.get("spread", 0) > 2 and math.isfinite(d["spread"]):
-        out.append(f"Gradient sizes span {d['spread']:.1f} decades across layers; the weakest layers learn slowly. Batch normalization evens them out.")
+        out.append(f"Gradient sizes span {d['spread']:.1f} decades across layers; the weakest layers learn slowly. {evener.capitalize()} evens them out.")
     return out
+
+def _recurrent(p:dict)->bool:
+    "A text model of hpo-kit's (its encoder) or any model whose parameters say it reads sequences."
+    return p.get("encoder") in ("lstm", "gru", "conv", "pooled")
 
 # %% ../nbs/07_diagnosis.ipynb #e001f115
 def _curves(details, p):
@@ -46,13 +51,19 @@ def _curves(details, p):
     lr = p.get("learning_rate")
     if s.get("finite") is False: out.append("The training loss became NaN or infinite.")
     elif s.get("max_loss_over_chance", 0) > 2:
-        out.append(f"The training loss reached {s['max_loss_over_chance']:.1f}x the chance level: the learning rate{f' ({lr:g})' if lr else ''} is likely too high.")
+        blame = ("the learning rate is likely too high" if lr is None else f"the learning rate ({lr:g}) is likely too high" if lr > _usual_lr(p) else
+                 f"the learning rate ({lr:g}) is already low, so clip harder (clipnorm) or check how the inputs are scaled")
+        out.append(f"The training loss reached {s['max_loss_over_chance']:.1f}x the chance level: {blame}.")
     if s.get("spikes", 0) >= 2: out.append(f"The training loss rose in {s['spikes']} of {s['epochs'] - 1} epochs; lower the learning rate or raise the batch size.")
     if s.get("trend", 1) < 1: out.append("The training loss ended higher than it started.")
-    if c.get("level", 1) < 0.5: out.append(f"Validation accuracy peaked at {c['best']:.3f}, not far above chance: the model barely learned.")
+    barely = c.get("level", 1) < 0.15  # within 15% of the way from chance to perfect
+    chance = f"the chance level of {c['chance']:.3f}" if "chance" in c else "chance"
+    if barely: out.append(f"Validation accuracy peaked at {c['best']:.3f}, close to {chance}: the model barely learned.")
+    elif c.get("level", 1) < 0.5:
+        out.append(f"Validation accuracy peaked at {c['best']:.3f} (against {chance}): it learned, slowly; more epochs or a higher learning rate.")
     elif c.get("epochs_since_best", 0) >= 3 and c.get("level", 1) < 0.9:
         out.append(f"Validation accuracy has not improved for {c['epochs_since_best']} epochs at {c['best']:.3f}: a plateau; try a schedule or a higher learning rate.")
-    if a.get("gap", 0) > 0.1:
+    if a.get("gap", 0) > 0.1 and not barely:  # a model that learned nothing is not overfitting
         now = f" (now {p['dropout']:.2f})" if "dropout" in p else ""
         out.append(f"Training accuracy is {a['gap']:.3f} above validation accuracy at the best epoch: overfitting; "
                    f"more dropout{now}, augmentation or weight decay.")
@@ -61,6 +72,11 @@ def _curves(details, p):
     return out
 
 # %% ../nbs/07_diagnosis.ipynb #2971d12d
+def _usual_lr(p:dict)->float:
+    "The default learning rate of the trial's optimizer (hpo-kit's recipe): above it, a diverging loss points at the learning rate."
+    from hpo_kit.space import SPACE
+    return SPACE["learning_rate"].default.get(p.get("optimizer", "adamw"), 1e-3)
+
 def _size(d):
     if d.get("size_factor", 1) < 0.7 and d.get("level", 0) > 0.8:
         return [f"{d['params']:,} parameters for this accuracy; a smaller model may reach the same (parameter efficiency counts size)."]

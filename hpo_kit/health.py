@@ -80,7 +80,7 @@ def convergence_quality(val_acc:list[float], num_classes:int)->tuple[float, dict
     level = _clip((best - c) / (1 - c))
     progress = 1.0 if V[0] >= 1 else _clip((best - V[0]) / (1 - V[0]))
     plateau = len(V) - 1 - int(np.argmax(V))  # epochs since the best one
-    return level * (0.75 + 0.25 * progress), dict(level=level, progress=progress, best=best, epochs_since_best=plateau)
+    return level * (0.75 + 0.25 * progress), dict(level=level, progress=progress, best=best, epochs_since_best=plateau, chance=c)
 
 # %% ../nbs/05_health.ipynb #72010d92
 def accuracy_consistency(val_acc:list[float], train_acc:list[float], fold_acc:list[float]|None=None, fold_size:int=0)->tuple[float, dict]:

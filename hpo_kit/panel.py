@@ -8,6 +8,8 @@ import base64, html, sys, time
 from dataclasses import fields
 from .config import (ACTIVATIONS, DATASETS, HEALTH_HELP, HELP, MODES, OBJECTIVES, PLOT_MODES, PRUNERS, SAMPLERS,
                             ConfigError, StudyConfig, config_from, parse_options)
+from .data import DataError, check_dataset_file
+from .storage import DiskFull
 
 # %% auto #0
 __all__ = ['PRESETS', 'figure_bundle', 'LiveCharts', 'help_html', 'StudyPanel']
@@ -64,31 +66,52 @@ class LiveCharts:
 
     def __call__(self, e:dict):
         k = e["event"]
-        if k == "study_started": self.status(f"<b>{html.escape(e['study'])}</b>: {e['done']} of {e['trials']} trials done; running {e['remaining']} more. Folder: <code>{html.escape(e['root'])}</code>")
-        elif k == "trial_started": self.current = dict(number=e["trial"], state="RUNNING", history=[], health=[])
+        if k == "study_started":
+            self.name, self.done, self.total = e["study"], e["done"], e["trials"]
+            self.status(f"<b>{html.escape(e['study'])}</b>: {e['done']} of {e['trials']} trials done; running {e['remaining']} more. Folder: <code>{html.escape(e['root'])}</code>")
+        elif k == "trial_started":
+            self.current = dict(number=e["trial"], state="RUNNING", history=[], health=[])
+            self.status(f"<b>{html.escape(self.name)}</b>: running trial {e['trial']}; {self.done} of {self.total} trials done{self._best()}.")
         elif k == "epoch_end" and self.current is not None:
             self.current["history"].append(e["metrics"])
             if e.get("health"): self.current["health"].append(e["health"])
             self._draw_trial()
         elif k == "trial_finished":
+            self.best = (e.get("best_trial"), e.get("best_value"))
+            if e["state"] != "SKIPPED" and e.get("reason") != "interrupted": self.done += 1
             if self.current is not None: self.current["state"] = e["state"]; self._draw_trial(force=True)
             self.records.append(dict(number=e["trial"], state=e["state"], value=e["value"], epochs=e["epochs"], reason=e["reason"],
                                      health_overall=(e.get("health") or {}).get("overall"), params={}))
             self._draw_study()
         elif k == "study_finished":
-            s = e["summary"]; best = "" if s.get("best_value") is None else f"; best trial {s['best_trial']}: {s['best_value']:.4f}"
-            self.status(f"<b>{html.escape(s['study'])}</b> {'interrupted (resume it with panel.run() or hpo-kit resume)' if e['interrupted'] else 'finished'}{best}. Folder: <code>{html.escape(e['root'])}</code>")
+            s = e["summary"]; self.best = (s.get("best_trial"), s.get("best_value"))
+            self._end_on_best(e["root"], s.get("best_trial"))
+            self.status(f"<b>{html.escape(s['study'])}</b> {'interrupted (resume it with panel.run() or hpo-kit resume)' if e['interrupted'] else 'finished'}{self._best()}. Folder: <code>{html.escape(e['root'])}</code>")
+
+    def _end_on_best(self, root, best):
+        "Leave the best trial's curves in view (the live view last drew whichever trial ran last)."
+        if best is None or (self.current or {}).get("number") == best: return
+        from hpo_kit.results import trial_records
+        rec = next((r for r in trial_records(root) if r["number"] == best), None)
+        if rec is not None: self.current = rec; self._draw_trial(force=True)
+
+    def _best(self)->str:
+        "'; best trial N: <metric> <value>', naming the metric (the health-mode score or the first objective)."
+        n, v = getattr(self, "best", (None, None))
+        if v is None or isinstance(v, str): return ""
+        label = "score" if self.config.mode == "health" else self.config.objective_names[0]
+        return f"; best trial {n}: {label} {v:.4f}"
 
 # %% ../nbs/17_panel.ipynb #fb9fe725
 def _choices(name:str):
-    from hpo_kit.data import REGISTRY
-    if name == "dataset": return [(f"{d} ({REGISTRY[d].modality}, {REGISTRY[d].shape}, {REGISTRY[d].classes} classes)", d) for d in DATASETS]
     if name == "objective": return [(f"{o} ({s.direction}{', health mode' if s.health_only else ''})", o) for o, s in OBJECTIVES.items()]
     if name == "activation_override": return [("search it", "")] + [(a, a) for a in ACTIVATIONS]  # a None value shows as no selection
     return dict(mode=MODES, pruner=PRUNERS, sampler=SAMPLERS, plot_mode=PLOT_MODES, storage=("local", "drive")).get(name)
 
 def _widget(W, f, value, layout):
     kw = dict(description=f.name, style=dict(description_width="140px"), layout=layout)  # one shared layout keeps saved widget state small
+    if f.name == "dataset":  # a built-in (the help lists what each is) or any .npz path, as on the command line
+        return W.Combobox(options=list(DATASETS), value=value, placeholder="a built-in name, or path/to/file.npz", ensure_option=False, **kw)
     opts = _choices(f.name)
     if opts is not None and not (f.name == "storage" and value not in opts): return W.Dropdown(options=opts, value="" if value is None else value, **kw)
     if f.type.startswith("int") and "None" not in f.type: return W.IntText(value=value, **kw)
@@ -101,7 +124,9 @@ def help_html()->str:
     from hpo_kit.space import SPACE
     sec = lambda title, items: (f"<details><summary><b>{title}</b></summary><table>" +
                                 "".join(f"<tr><td><code>{html.escape(str(k))}</code></td><td>{html.escape(v)}</td></tr>" for k, v in items) + "</table></details>")
-    return (sec("Options", HELP.items()) + sec("Objectives", [(k, f"{o.help} ({o.direction})") for k, o in OBJECTIVES.items()]) +
+    from hpo_kit.data import REGISTRY
+    data = [(d, f"{i.modality}, {i.shape}, {i.classes} classes: {i.description}") for d, i in REGISTRY.items()]
+    return (sec("Options", HELP.items()) + sec("Datasets", data + [("path/to/file.npz", "x_train, y_train, x_test, y_test (optionally class_names)")]) + sec("Objectives", [(k, f"{o.help} ({o.direction})") for k, o in OBJECTIVES.items()]) +
             sec("Health metrics", HEALTH_HELP.items()) + sec("What the search tries", [(k, p.help) for k, p in SPACE.items()]))
 
 PRESETS = {
@@ -114,13 +139,16 @@ PRESETS = {
 class StudyPanel:
     "A form for a study's options, with live charts when it runs."
     def __init__(self, model_fn=None, # your own model function `model_fn(hp, data)` (see `own_model`); None: hpo-kit's models
+                 data=None, # a `Dataset` of your arrays (`data.from_arrays`) instead of the dataset field
                  **options):
         import ipywidgets as W
+        if data is not None: options = {**options, "dataset": "arrays"}
         base = config_from(options) if options else StudyConfig()
         layout = W.Layout(width="520px")
-        self.model_fn = model_fn
+        self.model_fn, self.data = model_fn, data
         self.w = {f.name: _widget(W, f, getattr(base, f.name), layout) for f in fields(StudyConfig) if f.name != "model_hash"}
         if model_fn is not None: self.w["model"].value, self.w["model"].disabled = f"{model_fn.__module__}:{model_fn.__qualname__}", True
+        if data is not None: self.w["dataset"].disabled = True  # the arrays passed in
         rows = list(self.w.values())
         self.preset = W.Dropdown(options=["choose a preset"] + list(PRESETS), description="preset", style=dict(description_width="140px"), layout=layout)
         self.message, self.result = W.HTML(), None
@@ -160,8 +188,8 @@ class StudyPanel:
 
     def validate(self)->bool:
         "Check the form, show the problems under it, and enable Run only when it is valid."
-        try: self.config
-        except ConfigError as e:
+        try: check_dataset_file(self.config.dataset) if self.data is None else None
+        except (ConfigError, DataError) as e:
             self.message.value = f"<pre style='color:#b00020;white-space:pre-wrap'>{html.escape(str(e))}</pre>"; self.run_button.disabled = True
             return False
         self.message.value = "<span style='color:#2e7d32'>Ready.</span>"; self.run_button.disabled = False
@@ -179,13 +207,27 @@ class StudyPanel:
         import_keras_quietly()
         for k, v in overrides.items(): self.w[k].value = v
         config = self.config
-        self.result = run_study(config, on_event=LiveCharts(config), model_fn=self.model_fn)
+        self.result = run_study(config, on_event=LiveCharts(config), model_fn=self.model_fn, data=self.data)
         self.download_button.disabled = self.result.summary.get("best_trial") is None
         return self.result
 
     def _run_from_button(self):
-        if "google.colab" in sys.modules: return self.run()  # Colab shows callback output under the cell; its Output widget breaks Plotly
-        with self.out: self.run()
+        self.run_button.disabled = True
+        self.message.value = ("Running. To stop, press the notebook's interrupt button (Colab: the stop button of the cell): "
+                              "the running trial is saved and resumes from its last epoch.")
+        def run():  # an Output widget shows any exception raised inside it as a traceback: catch them here, inside it
+            try: self.run()
+            except (ConfigError, DataError, DiskFull) as e: return e
+        try:
+            if "google.colab" in sys.modules: error = run()  # Colab shows callback output under the cell; its Output widget breaks Plotly
+            else:
+                with self.out: error = run()
+        finally: self.run_button.disabled = False
+        if error is not None:  # one message, never a traceback
+            self.message.value = f"<pre style='color:#b00020;white-space:pre-wrap'>{html.escape(str(error))}</pre>"
+        elif self.result is not None:
+            r = self.result
+            self.message.value = f"{'Interrupted: run again to continue' if r.interrupted else 'Finished'}. Folder: <code>{html.escape(str(r.root))}</code>"
 
     def open(self, folder):
         "Draw the history of an existing study folder."

@@ -13,7 +13,7 @@ from .results import final_label, read_summary, trial_records
 from .storage import write_atomic
 
 # %% auto #0
-__all__ = ['BUNDLED', 'architecture', 'importances', 'build_report', 'bundle']
+__all__ = ['MIN_TRIALS_FOR_IMPORTANCE', 'BUNDLED', 'architecture', 'importances', 'build_report', 'bundle']
 
 # %% ../nbs/15_report.ipynb #068009be
 def architecture(model)->list[dict]:
@@ -24,15 +24,34 @@ def architecture(model)->list[dict]:
     return [dict(name=l.name, type=type(l).__name__, shape=shape(l), params=l.count_params()) for l in model.layers]
 
 # %% ../nbs/15_report.ipynb #2ca34cf5
-def importances(root:Path, config)->dict|str:
-    "Parameter importances of the study in `root`, or why there are none."
-    import optuna
+MIN_TRIALS_FOR_IMPORTANCE = 10
+
+def importances(root:Path, config)->dict:
+    "Parameter importances of the study in `root` for each objective (name -> importances, or why there are none)."
+    import optuna, warnings
     from hpo_kit.storage import optuna_storage
-    try:
-        study = optuna.load_study(study_name=config.study_name, storage=optuna_storage(config, root))
-        target = (lambda t: t.values[0]) if config.multi else None
-        return dict(optuna.importance.get_param_importances(study, target=target))
-    except Exception as e: return f"Not available yet ({type(e).__name__}: {e})."
+    out = {}
+    try: study = optuna.load_study(study_name=config.study_name, storage=optuna_storage(config, root))
+    except Exception as e: return {n: f"Not available yet ({type(e).__name__}: {e})." for n in config.objective_names}
+    names = config.objective_names if config.multi else ["score" if config.mode == "health" else config.objective]
+    for i, (name, direction) in enumerate(zip(names, config.directions)):
+        sign = -1.0 if direction == "maximize" else 1.0  # the evaluator takes low target values as good
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the evaluator's reminder that it minimizes `target`: done above
+                out[name] = dict(optuna.importance.get_param_importances(study, target=lambda t, i=i: sign * t.values[i]))
+        except Exception as e: out[name] = f"Not available yet ({type(e).__name__}: {e})."
+    return out
+
+def _importance_section(page, root:Path, config, done:int):
+    "One section: for each objective, in its own direction, its importances (with a caveat below 10 complete trials)."
+    caveat = [page.note(f"Computed from {done} complete trials: indicative only (pruned trials have no final value).")] \
+        if done < MIN_TRIALS_FOR_IMPORTANCE else []
+    body = []
+    for (name, imp), direction in zip(importances(root, config).items(), config.directions):
+        body += [f"<h3>{html.escape(f'For {name} ({direction})')}</h3>"] + (caveat if isinstance(imp, dict) and imp else []) + \
+                [page.fig(charts.importance_chart(imp)) if isinstance(imp, dict) and imp else page.note(str(imp or "No parameter varies."))]
+    page.section("importance", "Parameter importance", *body)
 
 # %% ../nbs/15_report.ipynb #54472ab6
 def _health_points(records:list[dict])->list[dict]:
@@ -49,7 +68,27 @@ def _per_trial(records:list[dict], plot_mode:str, best:int|None)->list[dict]:
 
 # %% ../nbs/15_report.ipynb #4bba43d0
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:auto;padding:1em;color:#222}
-table.kv td{padding:2px 12px 2px 0}section{margin:2em 0}h2{border-bottom:1px solid #ddd}li{margin:.3em 0}.note{color:#666}"""
+table.kv td{padding:2px 12px 2px 0}section{margin:2em 0}h2{border-bottom:1px solid #ddd}li{margin:.3em 0}.note{color:#666}
+.scroll{overflow-x:auto}table.trials{border-collapse:collapse;font-size:13px}table.trials td,table.trials th{padding:3px 8px;
+border-bottom:1px solid #eee;text-align:right;white-space:nowrap}table.trials th{cursor:pointer;background:#f6f6f6}
+table.trials td.text{text-align:left;white-space:normal;min-width:16em}"""
+
+# click a column head to sort by it (numbers as numbers), again to reverse
+_SORT_JS = """<script>document.querySelectorAll('table.trials th').forEach((th, i) => th.onclick = () => {
+const body = th.closest('table').tBodies[0], up = th.dataset.up !== '1'; th.dataset.up = up ? '1' : '0';
+[...body.rows].sort((x, y) => { const a = x.cells[i].textContent, b = y.cells[i].textContent, d = parseFloat(a) - parseFloat(b);
+return (isNaN(d) ? a.localeCompare(b) : d) * (up ? 1 : -1); }).forEach(r => body.appendChild(r)); });</script>"""
+
+def _trials_html(records:list[dict], config)->str:
+    "Every trial in one sortable table: state, each objective's value, epochs, health, reason, then every hyperparameter."
+    values = [(f"value_{n}", n) for n in config.objective_names] if config.multi else [("value", "score" if config.mode == "health" else config.objective)]
+    cols = [("number", "trial"), ("state", "state"), *values, ("epochs", "epochs"), ("health_overall", "overall health"), ("reason", "reason")]
+    params = list(dict.fromkeys(k for r in records for k in r["params"]))
+    cell = lambda v: f"{v:.4g}" if isinstance(v, float) else html.escape("" if v is None else str(v))
+    head = "".join(f"<th>{html.escape(t)}</th>" for _, t in cols) + "".join(f"<th>{html.escape(p)}</th>" for p in params)
+    rows = "".join("<tr>" + "".join(f"<td{' class=text' if k == 'reason' else ''}>{cell(r.get(k))}</td>" for k, _ in cols) +
+                   "".join(f"<td>{cell(r['params'].get(p))}</td>" for p in params) + "</tr>" for r in records)
+    return f'<div class="scroll"><table class="trials"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>{_SORT_JS}'
 
 class _Page:
     "HTML sections; the first figure carries plotly.js, the others reuse it."
@@ -104,9 +143,8 @@ def build_report(root:Path|str)->Path:
     page = _Page()
     page.section("summary", f"Study {config.study_name}", _summary_html(summary))
     page.section("history", "Optimization history", page.fig(charts.optimization_history(records, config.directions[0], label)))
-    imp = importances(root, config)
-    page.section("importance", "Parameter importance", page.fig(charts.importance_chart(imp)) if isinstance(imp, dict) and imp else page.note(str(imp)))
     done = [r for r in records if r["state"] == "COMPLETE"]
+    _importance_section(page, root, config, len(done))
     page.section("parallel", "Parallel coordinates", page.fig(charts.parallel_coordinates(records, label)) if len(done) > 1 else page.note("Needs two complete trials."))
     page.section("slices", "Slices", page.fig(charts.slice_plots(records, label)) if done else page.note("No complete trial yet."))
     if config.multi:
@@ -116,7 +154,7 @@ def build_report(root:Path|str)->Path:
         page.section("pareto", "Pareto front", page.fig(charts.pareto_chart(pts, a, b, front)))
     elif pts := _health_points(records):
         page.section("pareto", "Accuracy and health", page.fig(charts.pareto_chart(pts, "val_accuracy", "overall_health", charts.pareto_front(pts, ("val_accuracy", "overall_health")))))
-    page.section("trials", "Trials", page.fig(charts.trials_table(records)))
+    page.section("trials", "Trials (click a column to sort)", _trials_html(records, config))
     _model_sections(page, root, config, summary)
     page.section("diagnosis", "Diagnosis", _diagnosis_html(records) or page.note("Health was not measured."))
     for r in _per_trial(records, config.plot_mode, summary.get("best_trial")):

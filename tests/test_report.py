@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from hpo_kit.config import StudyConfig
+from hpo_kit.storage import read_rows
 from hpo_kit.study import run_study
 
 OUT = Path(os.environ.get("HPO_KIT_TEST_OUTPUT", Path(__file__).parent.parent / "test-output"))
@@ -65,14 +66,19 @@ def test_report_renders_offline_in_chromium(study):
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0 && "
                                "[...document.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('.main-svg'))", timeout=60000)
         sections = page.eval_on_selector_all("section", "els => els.map(e => [e.id, e.querySelectorAll('.js-plotly-plot .main-svg').length])")
+        first = lambda: page.eval_on_selector("#trials tbody tr", "r => r.cells[0].textContent")
+        n_rows = page.eval_on_selector_all("#trials tbody tr", "rs => rs.length")
+        before = first(); page.click("#trials th >> text=trial"); up = first(); page.click("#trials th >> text=trial"); down = first()
         page.screenshot(path=str(OUT / "report.png"), full_page=False)
         page.locator("#confusion").screenshot(path=str(OUT / "report-confusion.png"))
         browser.close()
     assert not errors, errors
     assert not requests, requests  # nothing fetched from the network: the report is self-contained
     rendered = dict(sections)
-    for sid in ("history", "importance", "parallel", "slices", "pareto", "trials", "confusion", "architecture", "trial-0"):
+    for sid in ("history", "importance", "parallel", "slices", "pareto", "confusion", "architecture", "trial-0"):
         assert rendered.get(sid, 0) >= 1, (sid, rendered)
+    trials = len(read_rows(study / "trials.csv"))
+    assert n_rows == trials >= 2 and (before, up, down) == ("0", "0", str(trials - 1)), (n_rows, before, up, down)  # every trial; sorts
 
 
 @pytest.mark.parametrize("fmt", ["keras", "savedmodel", "tflite"])
