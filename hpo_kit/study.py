@@ -12,6 +12,7 @@ from .config import BUDGET_FIELDS, FINAL_FIELDS, ConfigError, StudyConfig, confi
 from .data import load_dataset
 from .interrupts import StopRequested, check_stop, stop_on_signals, stop_requested
 from .objectives import objective_value, trial_score
+from .own_model import resolve_own
 from .results import SKIPPED, best_trial, counts, is_interrupted, is_skipped, read_summary, write_results
 from .space import baseline_params, suggest_params
 from .storage import DiskFull, folder_lock, is_disk_full, make_mirror, repair_study_journal, mirror_events, optuna_storage, read_rows, study_root, trial_dir, write_atomic
@@ -291,18 +292,6 @@ def _resolve(config:StudyConfig, data):
     if config.dataset == "arrays": raise ConfigError("dataset='arrays' needs the arrays: run_study(config, data=from_arrays(x_train, y_train, x_test, y_test)).")
     return config, None
 
-def _own(config:StudyConfig, model_fn):
-    "The study's own model (None: hpo-kit's), its import path and source hash recorded in the configuration."
-    from hpo_kit.own_model import import_model, own_model
-    if model_fn is None and config.model is None: return config, None
-    own = own_model(model_fn) if model_fn is not None else import_model(config.model)
-    if model_fn is not None and config.model not in (None, own.path):
-        raise ConfigError(f"model={config.model!r} and model_fn={own.path} name two functions: give one of them.")
-    if config.model_hash not in (None, own.hash):
-        raise ConfigError(f"the model function {own.path} changed since this study started (source hash {config.model_hash} -> {own.hash}): "
-                          "restore it, or start another study=NAME.")
-    return dataclasses.replace(config, model=own.path, model_hash=own.hash), own
-
 def _pull(mirror, root:Path):
     "Bring the mirrored copy of the study folder; a copy that cannot be read stops the study (it might be newer than the local one)."
     try: mirror.pull(root)
@@ -334,7 +323,7 @@ def run_study(config:StudyConfig, # what to run
     try:
         with stop_on_signals(say=lambda line: print(line, file=sys.stderr)):  # Ctrl-C, SIGTERM: stop at the next safe point
             config, data = _resolve(config, data)
-            config, own = _own(config, model_fn)  # before the folder check: the function's path and hash are part of the study
+            config, own = resolve_own(config, model_fn)  # before the folder check: the function's path and hash are part of the study
             root, mirror = study_root(config), make_mirror(config)
             try:
                 with folder_lock(root, config):  # everything that reads or repairs the folder happens while holding it
