@@ -1,6 +1,6 @@
 """Interrupts and faults of a real `hpo-kit run`: SIGINT and SIGTERM at random moments, a second SIGINT while stopping,
 two processes on one study folder, and a disk that fills up mid-study (a small tmpfs)."""
-import os, random, shutil, signal, subprocess, time
+import os, random, signal, subprocess, time
 from pathlib import Path
 
 import pytest

@@ -2,7 +2,7 @@
 define-by-run) from an importable module, each run with `hpo-kit run model=...` for 6 trials with median pruning,
 killed with SIGKILL mid-trial, resumed from its last epoch, then reported, exported and bundled. Then every way a model
 function or an own-model `space` can be wrong, each rejected or recorded with a message naming the problem."""
-import contextlib, io, json, os, signal, subprocess, time
+import contextlib, io, json, os, signal, subprocess
 from pathlib import Path
 
 import numpy as np
