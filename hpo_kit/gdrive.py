@@ -82,6 +82,8 @@ def _md5(p:Path)->str:
         for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
     return h.hexdigest()
 
+def _quoted(s:str)->str: return s.replace("\\", "\\\\").replace("'", "\\'")  # a string inside a Drive query's quotes
+
 class DriveApiMirror:
     "A copy of a study folder in a Google Drive folder, through the Drive API."
     retry_base = 0.5  # seconds before the first retry
@@ -95,15 +97,29 @@ class DriveApiMirror:
     def __repr__(self): return f"DriveApiMirror(gdrive://{self.folder_id}/{self.study})"
     def _call(self, fn): return with_retries(fn, base=self.retry_base)
 
-    def _children(self, parent:str)->list:
-        return self._call(lambda: self.drive.ListFile({"q": f"'{parent}' in parents and trashed = false", "maxResults": 1000}).GetList())
+    def _children(self, parent:str, title:str|None=None)->list:
+        "The files in remote folder `parent` (only those named `title`, if given), over every page Drive answers with."
+        q = f"'{parent}' in parents and trashed = false" + (f" and title = '{_quoted(title)}'" if title else "")
+        return self._call(lambda: self.drive.ListFile({"q": q}).GetList())  # without maxResults PyDrive2 follows every page
+
+    def _create(self, meta:dict, src:Path|None=None)->str:
+        """Create a file with the contents of `src`, or a folder, and return its id. Drive can fail a request after doing it,
+        so each retry first looks for what the failed attempt made: never a duplicate."""
+        tries = []
+        def attempt():
+            same = [f for f in self._children(meta["parents"][0]["id"], meta["title"])
+                    if (f["mimeType"] == FOLDER_MIME) == (src is None)] if tries else []
+            tries.append(1)
+            if same and src is None: return same[0]["id"]
+            f = self.drive.CreateFile({"id": same[0]["id"]} if same else dict(meta))
+            if src is not None: f.SetContentFile(str(src))
+            f.Upload()
+            return f["id"]
+        return self._call(attempt)
 
     def _find_or_make_folder(self, parent:str, title:str)->str:
-        found = [f for f in self._children(parent) if f["title"] == title and f["mimeType"] == FOLDER_MIME]
-        if found: return found[0]["id"]
-        f = self.drive.CreateFile({"title": title, "mimeType": FOLDER_MIME, "parents": [{"id": parent}]})
-        self._call(f.Upload)
-        return f["id"]
+        found = [f for f in self._children(parent, title) if f["mimeType"] == FOLDER_MIME]
+        return found[0]["id"] if found else self._create({"title": title, "mimeType": FOLDER_MIME, "parents": [{"id": parent}]})
 
     def _folder(self, rel:Path)->str:
         "The id of the remote folder for local relative folder `rel`, created when missing."
@@ -129,18 +145,22 @@ class DriveApiMirror:
         key, digest = f"/{rel}", _md5(src)
         if self._md5.get(key) == digest: return
         if key not in self._ids:  # look it up before creating, so a second writer never makes a duplicate
-            same = [f for f in self._children(self._folder(rel.parent)) if f["title"] == rel.name]
+            same = self._children(self._folder(rel.parent), rel.name)
             if same: self._ids[key] = same[0]["id"]
-        meta = {"id": self._ids[key]} if key in self._ids else {"title": rel.name, "parents": [{"id": self._folder(rel.parent)}]}
-        f = self.drive.CreateFile(meta)
-        f.SetContentFile(str(src))
-        self._call(f.Upload)
-        self._ids[key], self._md5[key] = f["id"], digest
+        if key not in self._ids: self._ids[key] = self._create({"title": rel.name, "parents": [{"id": self._folder(rel.parent)}]}, src)
+        else:
+            f = self.drive.CreateFile({"id": self._ids[key]})
+            f.SetContentFile(str(src))
+            self._call(f.Upload)  # an update by id: repeating it after an error is harmless
+        self._md5[key] = digest
 
     def _delete(self, key:str):
         "Delete the remote file or folder at `key` (a folder with everything in it)."
         fid = self._ids.get(key)
-        if fid: self._call(lambda: self.drive.CreateFile({"id": fid}).Delete())
+        if fid:
+            try: self._call(lambda: self.drive.CreateFile({"id": fid}).Delete())
+            except Exception as e:
+                if _status(e) != 404: raise  # 404: gone already (a delete that failed after it was done, or a person removed it)
         for k in [k for k in self._ids if k == key or k.startswith(key + "/")]:
             self._ids.pop(k); self._md5.pop(k, None); self._folders.discard(k)
 

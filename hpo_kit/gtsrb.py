@@ -79,6 +79,13 @@ def read_test_archives(images_path, gt_path)->tuple[np.ndarray, np.ndarray]:
     return np.stack(xs), np.array([int(r["ClassId"]) for r in rows], np.int64)
 
 # %% ../nbs/01_gtsrb.ipynb #dd07133a
+def _set_aside_damaged(folder:Path)->list[str]:
+    "Archives in `folder` whose md5 is not the published one (a cut download) are renamed `*.damaged`, to be fetched again."
+    from keras.src.utils.file_utils import validate_file
+    damaged = [n for n, md5 in GTSRB_ARCHIVES.items() if (folder / n).exists() and not validate_file(str(folder / n), md5, "md5")]
+    for n in damaged: (folder / n).replace(folder / f"{n}.damaged")
+    return damaged
+
 def load_gtsrb(cache_dir:str|None=None):
     "GTSRB as `(x_train, y_train), (x_test, y_test)`, 32×32 RGB uint8; downloads and caches on first use."
     from keras.utils import get_file
@@ -87,9 +94,14 @@ def load_gtsrb(cache_dir:str|None=None):
     cached = folder / f"gtsrb_{GTSRB_SIZE}.npz"
     if cached.exists():
         with np.load(cached) as f: return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-    paths = {n: get_file(n, origin=GTSRB_URL + n, file_hash=md5, hash_algorithm="md5",
-                         cache_dir=str(folder.parent.parent), cache_subdir="datasets/gtsrb")
-             for n, md5 in GTSRB_ARCHIVES.items()}
+    damaged = _set_aside_damaged(folder)
+    try: paths = {n: get_file(n, origin=GTSRB_URL + n, file_hash=md5, hash_algorithm="md5",
+                              cache_dir=str(folder.parent.parent), cache_subdir="datasets/gtsrb")
+                  for n, md5 in GTSRB_ARCHIVES.items()}
+    except Exception:
+        if not damaged: raise
+        raise RuntimeError(f"{', '.join(damaged)} failed its md5 check (a damaged or cut download, kept as *.damaged) "
+                           "and could not be downloaded again") from None
     x_train, y_train = read_training_archive(paths["GTSRB_Final_Training_Images.zip"])
     x_test, y_test = read_test_archives(paths["GTSRB_Final_Test_Images.zip"], paths["GTSRB_Final_Test_GT.zip"])
     tmp = cached.with_suffix(".tmp.npz")

@@ -151,7 +151,7 @@ def _take_over(trial, original:int, root:Path, folder:Path):
         if k.startswith("completed_rung_"): trial.study._storage.set_trial_system_attr(trial._trial_id, k, v)
 
 class _Skipped(Exception):
-    "Parameters over `max_params` in a multi-objective study, where Optuna does not take pruned trials: recorded as a failed skip."
+    "A trial that never runs, recorded as a failed skip: over `max_params` in a multi-objective study (Optuna takes no pruned trials there), or surplus to the budget."
 
 def _skip(trial, n:int, config:StudyConfig, built:bool=False):
     trial.set_user_attr("params_count", n)
@@ -165,6 +165,7 @@ def _objective(root:Path, data, config:StudyConfig, emit, devices, own=None):
     from hpo_kit.models import count_params
     from hpo_kit.own_model import COMPILED_ATTR, TooLarge
     from hpo_kit.train import train_trial
+    shared = config.storage.startswith("postgresql")
     def objective(trial):
         try: return one_trial(trial)
         except (optuna.TrialPruned, _Skipped): raise  # decided before the stop: recorded as they are
@@ -176,6 +177,9 @@ def _objective(root:Path, data, config:StudyConfig, emit, devices, own=None):
             except OSError: pass  # the journal's disk is full too: the next open finds the trial RUNNING and retries it
             raise StopRequested("stop requested") from e
     def one_trial(trial):
+        if shared and next_trial(trial.study, config, before=trial.number) != "run":  # another worker took the last place first
+            trial.set_user_attr("reason", f"{SKIPPED}: the budget was met by other workers' trials; never built")
+            raise _Skipped(trial.user_attrs["reason"])
         compiled = own is not None and trial.study.user_attrs.get(COMPILED_ATTR)  # the function compiles its models itself
         params = suggest_params(trial, data, config, only=("batch_size",) if compiled else None)
         trial.set_user_attr("params", params)
@@ -239,26 +243,33 @@ def _started(study)->int:
     from optuna.trial import TrialState
     return sum(t.state != TrialState.WAITING for t in study.get_trials(deepcopy=False))
 
-def _running(study)->int:
+def _trials(study, before:int|None=None)->list:
+    "The study's trials, or only those numbered below `before`."
+    trials = study.get_trials(deepcopy=False)
+    return trials if before is None else [t for t in trials if t.number < before]
+
+def _running(study, before:int|None=None)->int:
     from optuna.trial import TrialState
-    return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+    return sum(t.state == TrialState.RUNNING for t in _trials(study, before))
 
-def _finished(study)->int:
+def _finished(study, before:int|None=None)->int:
     "Trials that count toward the budget: complete, pruned, and failed for a reason other than an interruption or a skip."
-    return sum(counts(t) for t in study.get_trials(deepcopy=False))
+    return sum(counts(t) for t in _trials(study, before))
 
-def epochs_used(study)->int:
+def epochs_used(study, before:int|None=None)->int:
     "Epochs spent by the trials that count (a retry's history includes its interrupted original's epochs)."
     from optuna.trial import TrialState
     def spent(t):
         epochs = int(t.user_attrs.get("epochs", 0))
         return max(epochs, 1) if t.state == TrialState.FAIL else epochs  # a failure spends at least one: failures cannot run forever
-    return sum(spent(t) for t in study.get_trials(deepcopy=False) if counts(t))
+    return sum(spent(t) for t in _trials(study, before) if counts(t))
 
-def next_trial(study, config:StudyConfig)->str:
-    "'run' another trial, 'wait' while other workers' trials may still come back, or 'stop'."
-    done, running = _finished(study), _running(study)
-    left = config.trials * config.max_epochs - epochs_used(study) - running * config.max_epochs  # running trials may use all theirs
+def next_trial(study, config:StudyConfig, before:int|None=None)->str:
+    """'run' another trial, 'wait' while other workers' trials may still come back, or 'stop'.
+    With `before`, as if only the trials numbered below it existed: two workers that both decided to start the last trial
+    keep only the earlier one."""
+    done, running = _finished(study, before), _running(study, before)
+    left = config.trials * config.max_epochs - epochs_used(study, before) - running * config.max_epochs  # running trials may use all theirs
     if done + running < config.trials or left >= config.max_epochs: return "run"
     return "wait" if running else "stop"
 

@@ -20,7 +20,7 @@ from .probe import health_monitor, health_record
 from .storage import append_row, write_atomic
 
 # %% auto #0
-__all__ = ['rss_mb', 'peak_rss_mb', 'OutOfMemory', 'train_trial']
+__all__ = ['FLOAT16_MAX', 'rss_mb', 'peak_rss_mb', 'OutOfMemory', 'train_trial']
 
 # %% ../nbs/11_train.ipynb #e435ba1b
 def rss_mb()->float:
@@ -49,6 +49,14 @@ def _band(chance:float, n:int)->float: return chance + 2 * math.sqrt(chance * (1
 def _at_chance(row:dict, chance:float, n_train:int, n_val:int)->bool:
     return row.get("val_accuracy", 1.0) <= _band(chance, n_val) and row.get("accuracy", 1.0) <= _band(chance, n_train)
 
+FLOAT16_MAX = 65504.0
+
+def _overflow_hint(model)->str:
+    "Under float16 a non-finite loss or weight is most often an overflow: say so, and what to change."
+    if getattr(getattr(model, "dtype_policy", None), "compute_dtype", None) != "float16": return ""
+    return (f" under mixed_float16, whose largest value is {FLOAT16_MAX:,.0f}: an overflow; "
+            "try precision=mixed_bfloat16 or float32, or a lower learning_rate")
+
 def _trial_callback(trial, config:StudyConfig, folder:Path, emit, health, rows, early:EarlyStop, clock, chance:float, sizes:tuple):
     keras, pruner = import_keras(), config.pruner_in_force
     class _TrialCallback(keras.callbacks.Callback):
@@ -74,8 +82,8 @@ def _trial_callback(trial, config:StudyConfig, folder:Path, emit, health, rows, 
             elif v is not None and math.isfinite(v) and e < config.max_epochs and trial.should_prune():
                 self.stop_reason, self.model.stop_training = f"pruned by the {pruner} pruner at epoch {e} (score {v:.4f})", True
         def _reason(self, row, e, finite, fresh):
-            if not math.isfinite(row.get("loss", math.nan)): return f"non-finite training loss ({row.get('loss')}) at epoch {e}"
-            if not finite: return f"non-finite weights (NaN or inf) after epoch {e}"
+            if not math.isfinite(row.get("loss", math.nan)): return f"non-finite training loss ({row.get('loss')}) at epoch {e}{_overflow_hint(self.model)}"
+            if not finite: return f"non-finite weights (NaN or inf) after epoch {e}{_overflow_hint(self.model)}"
             if fresh and health.stop_reason: return health.stop_reason
             if e == 1 and _at_chance(row, chance, *sizes):
                 return (f"at chance after epoch 1: accuracy {row.get('accuracy', 0):.3f} (training), {row.get('val_accuracy', 0):.3f} (validation) "
@@ -94,10 +102,13 @@ def _latency_ms(model, x)->float:
     return (time.perf_counter() - t) * 1000 / len(x)
 
 # %% ../nbs/11_train.ipynb #113ae9dc
-def _final_health(trial, monitor, params, folder, outcome:TrialOutcome):
+def _final_health(trial, monitor, params, folder, outcome:TrialOutcome, stop_reason:str|None=None):
     if monitor is None or not monitor.rows: return
     h = outcome.health = monitor.final()
     found = diagnose(h, params)
+    if stop_reason and "under mixed_float16" in stop_reason:
+        found.insert(0, f"Training overflowed float16 (largest value {FLOAT16_MAX:,.0f}) under mixed_float16: run this configuration "
+                        "with precision=mixed_bfloat16 (where the GPU has bfloat16) or float32, or lower learning_rate.")
     trial.set_user_attr("health", {**h["scores"], "overall": h["overall"]})
     trial.set_user_attr("diagnosis", found)
     write_atomic(Path(folder) / "diagnosis.md", diagnosis_markdown(trial.number, h, found))
@@ -175,7 +186,7 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
     outcome.fit_seconds = sum(float(r.get("seconds", 0)) for r in cb.rows)
     trial.set_user_attr("learned", max((r.get("val_accuracy", 0.0) for r in cb.rows), default=0.0) > _band(chance, len(data.y_val)))
     restore_best(model, folder)
-    _final_health(trial, health, params, folder, outcome)
+    _final_health(trial, health, params, folder, outcome, cb.stop_reason)
     last = len(outcome.history)
     if cb.stop_reason: _stop_early(trial, outcome, t0, cb.stop_reason)
     outcome.state_bytes = _state_bytes(model)

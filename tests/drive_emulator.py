@@ -1,6 +1,8 @@
 """A loopback emulator of the Google Drive v2 API, enough for the real PyDrive2 / google-api-python-client / google-auth
-stack: OAuth token refresh, files list (parent queries), get, media download, insert, update, delete, and resumable
-uploads. Faults (HTTP 429 and 503 with Google's JSON error body) can be injected on a schedule."""
+stack: OAuth token refresh, files list (`in parents`, `title =`, `mimeType =` and `trashed =` queries, paged by
+`maxResults`/`pageToken`), get, media download, insert, update, delete, trash, and resumable uploads. Faults (HTTP 429 and
+503 with Google's JSON error body) can be injected on a schedule, before a request is processed or after it (a file
+created, then 503: how real duplicates happen)."""
 import hashlib, itertools, json, re, threading
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,10 +16,12 @@ class DriveEmulator:
         self.files = {root_id: dict(id=root_id, title="My folder", mimeType=FOLDER, parents=[])}
         self.content, self.sessions, self.log = {}, {}, []
         self.tokens_issued, self.faults_served, self.uploads = [], 0, 0
-        self.fault_every = {}  # status -> serve it on every n-th API request
+        self.fault_every = {}  # status -> serve it on every n-th API request, instead of processing it
+        self.fault_after_every = 0  # answer every n-th create or upload with 503 after doing it
+        self.page_size = 1000  # the most items one list page returns (Drive may return fewer than maxResults)
         self.quota_full = False  # answer every upload with 403 storageQuotaExceeded, as Drive does for a full quota
         self.unreadable = False  # answer every listing with 403 insufficientFilePermissions
-        self._ids, self._n, self._lock = itertools.count(1), 0, threading.Lock()
+        self._ids, self._n, self._writes, self._lock = itertools.count(1), 0, 0, threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -25,12 +29,26 @@ class DriveEmulator:
     def close(self): self.server.shutdown(); self.server.server_close()
 
     def meta(self, fid):
-        f = dict(self.files[fid], kind="drive#file", labels=dict(trashed=False), parents=[dict(id=p) for p in self.files[fid]["parents"]])
+        f = dict(self.files[fid], kind="drive#file", labels=dict(trashed=self.files[fid].get("trashed", False)),
+                 parents=[dict(id=p) for p in self.files[fid]["parents"]])
+        f.pop("trashed", None)
         if fid in self.content:
             f.update(md5Checksum=hashlib.md5(self.content[fid]).hexdigest(), fileSize=str(len(self.content[fid])))
         return f
 
-    def children(self, parent): return [f for f in self.files.values() if parent in f["parents"]]
+    def children(self, parent): return [f for f in self.files.values() if parent in f["parents"] and not f.get("trashed")]
+
+    def trash(self, fid): self.files[fid]["trashed"] = True  # what a person's "Remove" in Drive's web page does
+
+    def query(self, q):
+        "The files matching a Drive v2 query made of `and`-joined terms."
+        found = list(self.files.values())
+        for term in filter(None, (t.strip() for t in q.split(" and "))):
+            if m := re.fullmatch(r"'([^']+)' in parents", term): found = [f for f in found if m.group(1) in f["parents"]]
+            elif m := re.fullmatch(r"(title|mimeType) = '([^']*)'", term): found = [f for f in found if f[m.group(1)] == m.group(2)]
+            elif m := re.fullmatch(r"trashed = (true|false)", term): found = [f for f in found if f.get("trashed", False) == (m.group(1) == "true")]
+            else: raise ValueError(f"query term the emulator does not know: {term!r}")
+        return sorted(found, key=lambda f: int(f["id"][1:]) if f["id"][1:].isdigit() else -1)
 
     def tree(self, fid, prefix=""):
         "{relative path: bytes} below folder `fid`."
@@ -44,6 +62,7 @@ class DriveEmulator:
     def duplicates(self):
         seen = {}
         for f in self.files.values():
+            if f.get("trashed"): continue
             for p in f["parents"]: seen[(p, f["title"])] = seen.get((p, f["title"]), 0) + 1
         return {k: n for k, n in seen.items() if n > 1}
 
@@ -78,6 +97,15 @@ class DriveEmulator:
                             return self._send(code, dict(error=dict(code=code, message="injected", errors=[dict(reason="backendError" if code >= 500 else "rateLimitExceeded", message="injected")]))) or True
                 return False
 
+            def _fault_after(self, answer):
+                "Send `answer` (a 200 body), unless this write is one to answer with 503 although it was done."
+                with emu._lock:
+                    emu._writes += 1
+                    fault = emu.fault_after_every and emu._writes % emu.fault_after_every == 0
+                    if fault: emu.faults_served += 1
+                if fault: return self._send(503, dict(error=dict(code=503, message="injected after", errors=[dict(reason="backendError", message="injected after")])))
+                return self._send(200, answer)
+
             def _route(self, method):
                 u = urlparse(self.path); q = parse_qs(u.query); body = self._body()
                 emu.log.append(dict(method=method, path=u.path, query=u.query, headers=dict(self.headers), body=body[:2000]))
@@ -101,14 +129,16 @@ class DriveEmulator:
                     with emu._lock:
                         if fid is None: fid = emu._new(meta, [])
                         emu.content[fid] = body; emu.files[fid]["modifiedDate"] = _now(); emu.uploads += 1
-                    return self._send(200, emu.meta(fid))
+                    return self._fault_after(emu.meta(fid))
                 if u.path == "/drive/v2/files" and method == "GET":
-                    parent = re.search(r"'([^']+)' in parents", q.get("q", [""])[0])
-                    items = [emu.meta(f["id"]) for f in emu.children(parent.group(1))] if parent else [emu.meta(i) for i in emu.files]
-                    return self._send(200, dict(kind="drive#fileList", items=items))
+                    found = emu.query(q.get("q", [""])[0])
+                    start, size = int(q.get("pageToken", ["0"])[0]), min(int(q.get("maxResults", ["100"])[0]), emu.page_size)
+                    page = dict(kind="drive#fileList", items=[emu.meta(f["id"]) for f in found[start:start + size]])
+                    if start + size < len(found): page["nextPageToken"] = str(start + size)
+                    return self._send(200, page)
                 if u.path == "/drive/v2/files" and method == "POST":
                     with emu._lock: fid = emu._new(json.loads(body or b"{}"), [])
-                    return self._send(200, emu.meta(fid))
+                    return self._fault_after(emu.meta(fid))
                 m = re.fullmatch(r"/drive/v2/files/([^/]+)", u.path)
                 if m and m.group(1) in emu.files:
                     fid = m.group(1)

@@ -107,3 +107,25 @@ def test_an_unreadable_copy_stops_before_anything_runs(drive, tmp_path):
     with pytest.raises(ConfigError, match=r"cannot read the study's copy at DriveApiMirror\(gdrive://root-folder/digits-simple\)"):
         run_study(cfg)
     assert not (tmp_path / "local").exists()
+
+
+def test_creates_that_fail_after_they_happened_and_paged_listings(drive, tmp_path):
+    """Drive answers every third create or upload with 503 after doing it (how real duplicates happen) and lists two files a
+    page: no duplicate, no lost file, also when a resume reads the whole copy back; a file a person trashed is left alone."""
+    emu, creds = drive
+    emu.fault_after_every, emu.page_size = 3, 2
+    cfg = StudyConfig(trials=2, max_epochs=2, refit=False, storage="gdrive://root-folder", credentials=creds, output=str(tmp_path / "local"))
+    res = run_study(cfg)
+    (study_folder,) = emu.children("root-folder")
+    assert emu.faults_served >= 5
+    assert not emu.duplicates() and emu.tree(study_folder["id"]) == local_files(res.root)
+
+    trashed = next(f for f in emu.children(study_folder["id"]) if f["title"] == "summary.json")
+    emu.trash(trashed["id"])  # a person moved it to Drive's trash
+    kept = emu.content[trashed["id"]]
+    shutil.rmtree(tmp_path / "local")  # the runtime is gone: the resume reads every page of every folder back
+    res2 = run_study(StudyConfig(**{**cfg.__dict__, "trials": 3}))
+    rows = read_rows(res2.root / "trials.csv")
+    assert [r["state"] for r in rows] == ["COMPLETE"] * 3  # nothing lost: the two trials came back, one more ran
+    assert emu.tree(study_folder["id"]) == local_files(res2.root) and not emu.duplicates()
+    assert emu.files[trashed["id"]]["trashed"] and emu.content[trashed["id"]] == kept  # a new summary, the trashed one untouched

@@ -1,4 +1,6 @@
 """Every dataset loader, run for real and offline on format-faithful fixtures written by the tests."""
+import shutil
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,16 @@ def check_image(ds, shape, classes, n_train):
     assert ds.modality == "image" and ds.input_shape == shape and ds.num_classes == classes
     assert len(ds.x_train) + len(ds.x_val) == n_train
     assert ds.x_train.dtype == np.float32 and 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
-    assert set(np.unique(ds.y_val)) == set(range(classes)) or len(ds.y_val) < classes  # stratified
+    check_stratified(ds)
+
+
+def check_stratified(ds):
+    "The validation split holds each class's share of the labelled data, to within one example (fixtures are large enough)."
+    y = np.concatenate([ds.y_train, ds.y_val])
+    classes, counts = np.unique(y, return_counts=True)
+    assert len(ds.y_val) >= len(classes) >= 2, "too small a fixture: the split cannot be stratified and the check would be empty"
+    for c, n in zip(classes, counts):
+        assert abs(np.sum(ds.y_val == c) - n * len(ds.y_val) / len(y)) <= 1, (ds.name, c)
 
 
 def check_text(ds, classes, n_train):
@@ -20,19 +31,20 @@ def check_text(ds, classes, n_train):
     for x in (ds.x_train, ds.x_val, ds.x_test):
         assert x.dtype == np.int32 and x.min() >= 0 and x.max() < ds.vocab_size  # never an out-of-range id
     assert ds.x_train.shape[1] == ds.preprocessing["seq_len"] <= 400
+    check_stratified(ds)
 
 
-@pytest.mark.parametrize("name,writer,shape,n_train", [
-    ("mnist", fixtures.write_mnist, (28, 28, 1), 300),
-    ("fashion_mnist", fixtures.write_fashion, (28, 28, 1), 300),
-    ("cifar100", fixtures.write_cifar100, (32, 32, 3), 1000),
+@pytest.mark.parametrize("name,writer,shape,n_train,names,flip", [  # the datasets' published class lists, first three
+    ("mnist", fixtures.write_mnist, (28, 28, 1), 300, ["0", "1", "2"], False),  # a mirrored digit is another symbol
+    ("fashion_mnist", fixtures.write_fashion, (28, 28, 1), 300, ["t-shirt", "trouser", "pullover"], True),
+    ("cifar100", fixtures.write_cifar100, (32, 32, 3), 1000, ["apple", "aquarium_fish", "baby"], True),
 ])
-def test_keras_image_loaders(name, writer, shape, n_train, keras_home, no_hash_check):
+def test_keras_image_loaders(name, writer, shape, n_train, names, flip, keras_home, no_hash_check):
     writer(keras_home / "datasets")
     ds = load_dataset(name, seed=0)
     check_image(ds, shape, REGISTRY[name].classes, n_train)
-    assert ds.class_names == list(REGISTRY[name].class_names)
-    assert ds.flip_ok == REGISTRY[name].flip_ok
+    assert ds.class_names[:3] == names and len(ds.class_names) == ds.num_classes
+    assert ds.flip_ok is flip
 
 
 def test_cifar10_loader(keras_home, no_hash_check):
@@ -59,9 +71,9 @@ def test_reuters_loader(keras_home, no_hash_check):
 
 
 def test_gtsrb_loader_reads_official_archives_and_caches(keras_home, no_hash_check):
-    fixtures.write_gtsrb(keras_home / "datasets")
+    fixtures.write_gtsrb(keras_home / "datasets", per_class=6)  # a validation split of at least one example per class
     ds = load_dataset("gtsrb", seed=0)
-    check_image(ds, (32, 32, 3), 43, 43 * 3)
+    check_image(ds, (32, 32, 3), 43, 43 * 6)
     assert len(ds.x_test) == 86
     # the ROI crop removed the dark border: class c's sign is 5*c bright everywhere
     (xtr, ytr), _ = load_gtsrb()
@@ -93,3 +105,22 @@ def test_npz_missing_keys_is_a_clear_error(tmp_path):
     np.savez(p, x_train=np.zeros((4, 5, 5)), y_train=np.zeros(4))
     with pytest.raises(DataError, match="lacks x_test, y_test"):
         load_dataset(str(p))
+
+
+def test_gtsrb_md5_check_sets_a_damaged_archive_aside(keras_home, monkeypatch):
+    "Keras's real md5 comparison: intact archives load; one cut in half is set aside and, offline, named in one DataError."
+    import hashlib
+    import hpo_kit.gtsrb as g
+    folder = keras_home / "datasets" / "gtsrb"
+    shutil.rmtree(folder, ignore_errors=True)
+    fixtures.write_gtsrb(keras_home / "datasets")
+    monkeypatch.setattr(g, "GTSRB_ARCHIVES", {n: hashlib.md5((folder / n).read_bytes()).hexdigest() for n in g.GTSRB_ARCHIVES})
+    assert len(load_gtsrb()[0][0]) == 3 * 43  # the fixture's own md5s pass the check
+    (folder / f"gtsrb_{g.GTSRB_SIZE}.npz").unlink()
+    train = folder / "GTSRB_Final_Training_Images.zip"
+    train.write_bytes(train.read_bytes()[: train.stat().st_size // 2])  # a download cut in half
+    for k in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"): monkeypatch.setenv(k, "http://127.0.0.1:9")  # offline
+    for k in ("no_proxy", "NO_PROXY"): monkeypatch.setenv(k, "")
+    with pytest.raises(DataError, match=r"GTSRB_Final_Training_Images\.zip failed its md5 check .* kept as \*\.damaged"):
+        load_dataset("gtsrb", seed=0)
+    assert (folder / "GTSRB_Final_Training_Images.zip.damaged").exists() and not train.exists()

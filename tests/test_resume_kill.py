@@ -2,13 +2,16 @@
 
 Each moment is random: some time after the launch (start-up included), or a random delay after the process's next
 finished epoch, so kills land at start-up, mid-epoch, between an epoch's history row and its checkpoint, between trials
-and inside retries. Before each kill is confirmed, the test records every epoch that was durable (checkpointed, or of a
-finished trial). Checks: each such epoch appears exactly once afterwards, unchanged (never trained again), in the trial that
-finally holds it; finished trials never change; the study ends with the requested trials and no checkpoints left."""
+and inside retries. After each kill the test reads back from the disk what it interrupted (the trials left running, their
+epochs and checkpoints) and records every epoch that was durable (checkpointed, or of a finished trial). Checks: at least one
+retry resumed from a checkpoint at epoch >= 1; each durable epoch appears exactly once afterwards, unchanged (never trained
+again), in the trial that finally holds it; finished trials never change; the study ends with the requested trials and no
+checkpoints left."""
 import random, signal, subprocess, time
 
+from hpo_kit.checkpoint import latest_checkpoint
 from hpo_kit.storage import read_rows
-from killing import assert_epochs_kept, counted, durable_epochs, epochs_written, launch, trials, wait_for
+from killing import assert_epochs_kept, counted, durable_epochs, epochs_written, last_retry, launch, trials, wait_for
 
 TRIALS, EPOCHS, KILLS = 8, 5, 20
 
@@ -30,7 +33,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
             where = f"{pause:.2f} s after an epoch"
         if not alive or proc.poll() is not None: break  # the study finished before this moment came
         proc.send_signal(signal.SIGKILL); proc.wait()
-        kills.append(where)
+        kills.append(f"{where}: {killed_in(root)}")  # what the kill interrupted, as the disk shows it
         if (root / "journal.log").exists():
             recorded.update(durable_epochs(root))
             finished.update({t.number: (t.state.name, t.values) for t in counted(root)})
@@ -43,7 +46,18 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
     assert len(after) >= TRIALS  # interrupted trials do not count; the budget is met
     assert_epochs_kept(root, recorded)
     retries = [t.number for t in trials(root) if t.user_attrs.get("retry_of") is not None]
-    assert retries, "some kill landed inside a trial"
+    final_holder = last_retry(root)
+    resumed = [n for n, epochs in recorded.items() if epochs and final_holder[n] != n]
+    assert resumed, f"no retry resumed from a checkpoint at epoch >= 1; kills: {kills}"  # otherwise 'carried' checked nothing
     assert sum(int(r["epochs"] or 0) for r in read_rows(root / "trials.csv") if r["state"] != "FAIL") <= TRIALS * EPOCHS
     assert not list(root.glob("trials/*/backup")), "finished studies keep no checkpoints"
-    print("kills:", kills, "retries:", retries)
+    print("kills:", kills, "retries:", retries, "resumed from a checkpoint:", resumed)
+
+
+def killed_in(root) -> str:
+    "The trials a kill left running, with the epochs each had in history.csv and in its last checkpoint."
+    if not (root / "journal.log").exists(): return "before the study was created"
+    running = [t.number for t in trials(root) if t.state.name == "RUNNING"]
+    if not running: return "between trials"
+    return ", ".join(f"trial {n} with {len(read_rows(root / 'trials' / str(n) / 'history.csv'))} epochs written, "
+                     f"checkpoint at {latest_checkpoint(root / 'trials' / str(n))[0]}" for n in running)

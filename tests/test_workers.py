@@ -57,17 +57,17 @@ def test_two_workers_share_a_study_and_recover_a_dead_workers_trial(postgres, tm
     assert a.returncode == 0, err[-3000:]
 
     trials = optuna.load_study(study_name="shared", storage=storage).trials
-    numbers = [t.number for t in trials]
-    assert numbers == list(range(len(numbers)))  # nothing lost, nothing duplicated
     dead = [t for t in trials if t.number in killed]
     assert len(dead) == 1 and dead[0].state.name == "FAIL" and "reason" not in dead[0].user_attrs  # failed by the heartbeat check
     retry = [t for t in trials if t.user_attrs.get("retry_of") == dead[0].number]
     assert len(retry) == 1 and retry[0].state.name == "COMPLETE" and retry[0].params == dead[0].params
-    done = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
-    assert len(done) >= TRIALS and {t.number for t in done} <= set(numbers)
+    assert sum(t.state.name == "COMPLETE" for t in trials) == TRIALS  # pruner=none: exactly the budget, no overrun
+    # each worker's own record: the trials whose epochs it trained, read from its own folder
+    trained = {w: {int(p.parent.name) for p in (tmp_path / w).glob("shared/trials/*/history.csv")} for w in "ab"}
+    assert trained["a"] and trained["b"] and not trained["a"] & trained["b"], trained  # both worked, never on the same trial
+    ran = {t.number for t in trials if t.state.name != "WAITING" and not str(t.user_attrs.get("reason", "")).startswith("skipped")}
+    assert trained["a"] | trained["b"] == ran, (trained, ran)  # every trial that ran was trained by one of them
     assert "Study folder:" in out
-    assert len({tuple(sorted(t.params.items())) for t in done if t.user_attrs.get("retry_of") is None}) == len(
-        [t for t in done if t.user_attrs.get("retry_of") is None])  # no trial ran twice
 
 
 def test_a_worker_joins_with_the_stored_configuration(postgres, tmp_path):
