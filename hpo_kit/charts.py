@@ -8,9 +8,9 @@ import math
 from .health import HEALTH_COLUMNS
 
 # %% auto #0
-__all__ = ['training_curves', 'health_curves', 'gradient_norms', 'optimization_history', 'trials_table', 'importance_chart',
-           'parallel_coordinates', 'slice_plots', 'pareto_chart', 'pareto_front', 'confusion_chart',
-           'architecture_chart']
+__all__ = ['CURVES', 'COMPARED', 'training_curves', 'health_curves', 'gradient_norms', 'compare_curves', 'activation_chart',
+           'optimization_history', 'trials_table', 'importance_chart', 'parallel_coordinates', 'slice_plots',
+           'pareto_chart', 'pareto_front', 'confusion_chart', 'architecture_chart']
 
 # %% ../nbs/14_charts.ipynb #ec4b32da
 def _go():
@@ -33,17 +33,26 @@ def _col(rows:list[dict], key:str)->list:
     return [r.get(key) if isinstance(r.get(key), (int, float)) and math.isfinite(r.get(key)) else None for r in rows]
 
 # %% ../nbs/14_charts.ipynb #41d2cc8d
-def training_curves(rec:dict):
-    "Loss, accuracy and learning rate per epoch of one trial record."
+CURVES = [(1, "loss", "train loss"), (1, "val_loss", "validation loss"), (2, "accuracy", "train accuracy"),
+          (2, "val_accuracy", "validation accuracy"), (3, "learning_rate", "learning rate")]  # (panel, column, name)
+
+def training_curves(rec:dict, with_health:bool=False):
+    "Loss, accuracy and learning rate per epoch of one trial record; `with_health` adds a fourth panel of its health."
     from plotly.subplots import make_subplots
     go, h = _go(), rec["history"]
     ep = _col(h, "epoch")
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("loss", "accuracy", "learning rate"))
-    for col, key, name in [(1, "loss", "train loss"), (1, "val_loss", "validation loss"), (2, "accuracy", "train accuracy"),
-                           (2, "val_accuracy", "validation accuracy"), (3, "learning_rate", "learning rate")]:
+    health = [k for k in HEALTH_COLUMNS if any(k in r for r in h)] if with_health else []
+    fig = make_subplots(rows=1, cols=4 if health else 3, subplot_titles=("loss", "accuracy", "learning rate", "health")[:4 if health else 3])
+    for col, key, name in CURVES:
         fig.add_trace(go.Scatter(x=ep, y=_col(h, key), mode="lines+markers", name=name), row=1, col=col)
+    for k in health:
+        fig.add_trace(go.Scatter(x=ep, y=_col(h, k), mode="lines", name=k[7:].replace("_", " "),
+                                 line=dict(width=4 if k == "health_overall" else 1.5)), row=1, col=4)
+    if health: fig.update_yaxes(range=[0, 1.05], row=1, col=4)
     _counting(fig, ep, "epoch")
-    return _layout(fig, f"Trial {rec['number']}: training curves ({rec['state'].lower()})")
+    if not health: return _layout(fig, f"Trial {rec['number']}: training curves ({rec['state'].lower()})")
+    fig = _layout(fig, f"Trial {rec['number']}: training curves and health ({rec['state'].lower()})", height=340)
+    return fig.update_layout(margin=dict(b=170), legend=dict(y=-0.34))  # three rows of legend below the axis titles
 
 # %% ../nbs/14_charts.ipynb #d806075f
 def health_curves(rec:dict):
@@ -63,6 +72,36 @@ def gradient_norms(rec:dict):
     fig.add_hline(y=1.0, line_dash="dot", annotation_text="exploding above")
     fig.update_yaxes(type="log", title_text="gradient RMS"); _counting(fig, [e["epoch"] for e in rec["health"]], "epoch")
     return _layout(fig, f"Trial {rec['number']}: gradient RMS per layer")
+
+# %% ../nbs/14_charts.ipynb #d2cff8ff
+COMPARED = ("val_accuracy", "val_loss", "health_overall")
+
+def compare_curves(recs:list[dict], metrics:tuple=COMPARED):
+    "Trial records' validation curves and overall health per epoch overlaid, one colour per trial."
+    from plotly.colors import qualitative
+    from plotly.subplots import make_subplots
+    go = _go()
+    shown = [m for m in metrics if any(isinstance(r.get(m), (int, float)) for rec in recs for r in rec["history"])]
+    fig = make_subplots(rows=1, cols=max(len(shown), 1), subplot_titles=[m.replace("_", " ") for m in shown])
+    for i, rec in enumerate(recs):
+        h, colour = rec["history"], qualitative.Plotly[i % len(qualitative.Plotly)]
+        for j, m in enumerate(shown):
+            fig.add_trace(go.Scatter(x=_col(h, "epoch"), y=_col(h, m), mode="lines+markers", name=f"trial {rec['number']} ({rec['state'].lower()})",
+                                     legendgroup=str(rec["number"]), showlegend=j == 0, line=dict(color=colour)), row=1, col=j + 1)
+    _counting(fig, [r.get("epoch") for rec in recs for r in rec["history"]], "epoch")
+    return _layout(fig, "Trials compared: " + ", ".join(str(r["number"]) for r in recs))
+
+# %% ../nbs/14_charts.ipynb #de614626
+def activation_chart(records:list[dict], label:str="value", key:str="value", override:str|None=None):
+    "The objective (`key` of each record) of complete trials by their activation function, every trial a point."
+    go = _go()
+    done = [r for r in records if r["state"] == "COMPLETE" and isinstance(r.get(key), (int, float)) and r["params"].get("activation")]
+    acts = sorted({r["params"]["activation"] for r in done})
+    fig = go.Figure([go.Box(y=[r[key] for r in done if r["params"]["activation"] == a], name=f"{a} (forced)" if a == override else a,
+                            boxpoints="all", jitter=0.4, pointpos=0, marker=dict(color="#d62728" if a == override else "#1f77b4"),
+                            showlegend=False) for a in acts])
+    fig.update_yaxes(title_text=label); fig.update_xaxes(title_text="activation")
+    return _layout(fig, f"{label} by activation function ({len(done)} complete trials)")
 
 # %% ../nbs/14_charts.ipynb #6e078d2d
 def optimization_history(records:list[dict], direction:str="maximize", label:str="value"):

@@ -11,9 +11,9 @@ import yaml
 
 # %% auto #0
 __all__ = ['DATASETS', 'MODES', 'PRUNERS', 'AUTO_PRUNE_EPOCHS', 'SAMPLERS', 'PLOT_MODES', 'PRECISIONS', 'JIT_CHOICES',
-           'ACTIVATIONS', 'HEALTH_METRICS', 'HEALTH_HELP', 'OBJECTIVES', 'STORAGE_PREFIXES', 'HELP', 'BUDGET_FIELDS',
-           'FINAL_FIELDS', 'ObjectiveSpec', 'mask_secret', 'ConfigError', 'StudyConfig', 'parse_options', 'config_from',
-           'config_to_yaml', 'config_from_yaml', 'config_diff']
+           'ACTIVATIONS', 'HEALTH_METRICS', 'HEALTH_HELP', 'OBJECTIVES', 'STORAGE_PREFIXES', 'HELP', 'PRESETS',
+           'PRESET_HELP', 'BUDGET_FIELDS', 'FINAL_FIELDS', 'ObjectiveSpec', 'mask_secret', 'ConfigError', 'StudyConfig',
+           'parse_options', 'resolve_preset', 'config_from', 'config_to_yaml', 'config_from_yaml', 'config_diff']
 
 # %% ../nbs/00_config.ipynb #cc35d202
 DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "gtsrb", "imdb", "reuters")
@@ -330,14 +330,34 @@ def parse_options(args:list[str])->dict:
         k, v = a.split("=", 1)
         k = k.strip().replace("-", "_")
         if not k: raise ConfigError(f"{a!r} has no option name before '='. Example: trials=20")
-        if k not in _field_types(): raise _unknown_key(k)
+        if k not in _field_types() and k != "preset": raise _unknown_key(k)
         if k in out: raise ConfigError(f"Option {k!r} is given twice.")
-        out[k] = _coerce(k, v.strip())
+        out[k] = v.strip() if k == "preset" else _coerce(k, v.strip())
     return out
+
+# %% ../nbs/00_config.ipynb #32dd2455
+PRESETS = {  # name -> the options it fills
+    "quick": dict(trials=8, max_epochs=4, pruner="none", mode="simple"),
+    "balanced": dict(trials=20, max_epochs=10, pruner="auto", mode="simple"),
+    "thorough": dict(trials=50, max_epochs=20, pruner="hyperband", mode="health"),
+}
+PRESET_HELP = {
+    "quick": "a first look in minutes: 8 trials of up to 4 epochs, no pruning",
+    "balanced": "20 trials of up to 10 epochs, pruning when trials are long (auto)",
+    "thorough": "50 trials of up to 20 epochs with Hyperband pruning, accuracy blended with model health",
+}
+
+def resolve_preset(options:dict)->dict:
+    "`options` with a `preset` replaced by the options it fills; an option given explicitly wins."
+    if "preset" not in options: return options
+    name = options["preset"]
+    if name not in PRESETS: raise ConfigError(f"preset={name!r} is not valid. Valid choices: {', '.join(PRESETS)}.")
+    return {**PRESETS[name], **{k: v for k, v in options.items() if k != "preset"}}
 
 # %% ../nbs/00_config.ipynb #f597d4c7
 def config_from(options:dict, base:StudyConfig|None=None)->StudyConfig:
-    "A `StudyConfig` from `options`, on top of `base`'s values if given."
+    "A `StudyConfig` from `options` (a `preset` among them filled in), on top of `base`'s values if given."
+    options = resolve_preset(options)
     for k in options:
         if k not in _field_types(): raise _unknown_key(k)
     return StudyConfig(**{**(asdict(base) if base else {}), **options})

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from .models import import_keras
 
 # %% auto #0
-__all__ = ['Devices', 'choose_precision', 'choose_jit', 'setup_devices']
+__all__ = ['Devices', 'choose_precision', 'choose_jit', 'setup_devices', 'describe']
 
 # %% ../nbs/04a_devices.ipynb #286a759e
 @dataclass
@@ -79,3 +79,10 @@ def setup_devices(config)->Devices:
     jit, why_j = choose_jit(config.jit_compile, kind)
     notes = [why_p, why_j] + ([f"{len(gpus)} GPUs: MirroredStrategy; batch_size is the global batch, split across them"] if len(gpus) > 1 else [])
     return Devices(kind, [g["name"] for g in gpus] or ["CPU"], precision, jit, cc, notes)
+
+# %% ../nbs/04a_devices.ipynb #e4603000
+def describe(d:dict|None)->str:
+    "A `Devices.summary()` record in a few words, for status lines and the report."
+    if not d: return "the default device"
+    where = f"{d['count']} x {d['names'][0]}" if d["count"] > 1 else d["names"][0]
+    return f"{where}, {d['precision']}, XLA {'on' if d['jit_compile'] else 'off'}"

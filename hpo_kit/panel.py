@@ -6,33 +6,56 @@
 from __future__ import annotations
 import base64, html, sys, time
 from dataclasses import fields
-from .config import (ACTIVATIONS, DATASETS, HEALTH_HELP, HELP, MODES, OBJECTIVES, PLOT_MODES, PRUNERS, SAMPLERS,
-                            ConfigError, StudyConfig, config_from, parse_options)
+from pathlib import Path
+from .config import (ACTIVATIONS, DATASETS, HEALTH_HELP, HELP, MODES, OBJECTIVES, PLOT_MODES, PRESET_HELP, PRESETS, PRUNERS, SAMPLERS,
+                            ConfigError, StudyConfig, config_from, config_from_yaml, parse_options)
 from .data import DataError, check_dataset_file
+from .devices import describe
 from .storage import DiskFull
 
 # %% auto #0
-__all__ = ['PRESETS', 'figure_bundle', 'LiveCharts', 'help_html', 'StudyPanel']
+__all__ = ['GROUPS', 'HEALTH_MODE_ONLY', 'figure_bundle', 'static_bundle', 'LiveCharts', 'help_html', 'StudyPanel']
 
 # %% ../nbs/17_panel.ipynb #762c016f
-def figure_bundle(fig)->dict:
-    "A small mime bundle for `fig`: HTML loading plotly.js from its CDN in Colab, plotly's JSON mimetype elsewhere."
-    import plotly.io as pio
+def _plain(fig)->dict:
     d = fig.to_dict()
-    d["layout"].pop("template", None)  # a theme weighs ~7 KB per figure; plain white is enough while watching
+    d["layout"].pop("template", None)  # a theme weighs ~7 KB per figure; plain white is enough
     d["layout"].update(plot_bgcolor="white", paper_bgcolor="white")
+    return d
+
+def _title(d:dict)->str: return f"<{d['layout'].get('title', {}).get('text', 'figure')}>"
+
+def figure_bundle(fig)->dict:
+    "A small mime bundle for a live chart: HTML loading plotly.js from its CDN in Colab, plotly's JSON mimetype elsewhere."
+    import plotly.io as pio
+    d = _plain(fig)
     if "google.colab" in sys.modules: return pio.renderers["colab"].to_mimebundle(d)  # Colab renders HTML, not plotly's mimetype
-    return {**pio.renderers["plotly_mimetype"].to_mimebundle(d), "text/plain": f"<{d['layout'].get('title', {}).get('text', 'figure')}>"}
+    return {**pio.renderers["plotly_mimetype"].to_mimebundle(d), "text/plain": _title(d)}
+
+def static_bundle(fig)->dict:
+    """What a saved notebook keeps of a chart: plotly's mimetype (JupyterLab, Notebook 7, VS Code) and HTML loading
+    plotly.js from its CDN (Colab, nbviewer, classic Notebook); each front end draws the first it knows."""
+    import plotly.io as pio
+    d = _plain(fig)
+    html_text = pio.to_html(d, include_plotlyjs="cdn", full_html=False, validate=False)  # validating would add back a 7 KB theme
+    return {**pio.renderers["plotly_mimetype"].to_mimebundle(d), "text/html": html_text, "text/plain": _title(d)}
 
 class LiveCharts:
     "A study-event subscriber drawing the current trial's curves and health, the optimization history and the trials table."
-    def __init__(self, config:StudyConfig, min_interval:float=1.0):
-        self.config, self.min_interval = config, min_interval
-        self.handles, self.records, self.current, self._last = {}, [], None, 0.0
+    ORDER = ("curves", "health", "network", "history", "activations", "table")  # how the charts stand under the cell
+    STATIC_HEIGHT = dict(network=420, history=300, activations=300)  # pixels of kept charts (JupyterLab saves a PNG of each)
+    NETWORK_EVERY = 10  # the 3D view costs ~0.1 s to draw: redrawn at most every 10 intervals (< 1% of training)
+
+    def __init__(self, config:StudyConfig, min_interval:float=1.0, live:bool=True):
+        self.config, self.min_interval, self.live = config, min_interval, live
+        self.handles, self.figures, self.records, self.current, self._last, self.status_text = {}, {}, [], None, 0.0, ""
+        self.params, self.arch, self._last_network = {}, None, 0.0
 
     def show(self, key:str, fig):
         "Publish `fig` under `key`, or replace the figure published before."
         from IPython.display import clear_output, display
+        self.figures[key] = fig
+        if not self.live: return
         if "google.colab" in sys.modules:  # Colab redraws HTML updated in place; Plotly inside an Output widget breaks there
             if key in self.handles: self.handles[key].update(figure_bundle(fig), raw=True)
             else: self.handles[key] = display(figure_bundle(fig), raw=True, display_id=True)
@@ -47,6 +70,8 @@ class LiveCharts:
 
     def status(self, text:str):
         from IPython.display import HTML, display
+        self.status_text = text
+        if not self.live: return
         if "status" in self.handles: self.handles["status"].update(HTML(text))
         else: self.handles["status"] = display(HTML(text), display_id=True)
 
@@ -58,42 +83,82 @@ class LiveCharts:
         self.show("curves", charts.training_curves(self.current))
         if any("health_overall" in r for r in self.current["history"]): self.show("health", charts.health_curves(self.current))
 
+    def _draw_network(self, force=False, animate=False):
+        "The running trial's network in 3D, recoloured by its last epoch's health (throttled harder than the curves)."
+        from hpo_kit.architecture import architecture_3d
+        if self.arch is None or (not force and time.monotonic() - self._last_network < self.NETWORK_EVERY * self.min_interval): return
+        self._last_network = time.monotonic()
+        self.show("network", architecture_3d(self.arch, animate=animate))
+
     def _draw_study(self):
         from hpo_kit import charts
         label = "score" if self.config.mode == "health" else self.config.objective_names[0]
         self.show("history", charts.optimization_history(self.records, self.config.directions[0], label))
+        if any(r["params"].get("activation") for r in self.records):
+            self.show("activations", charts.activation_chart(self.records, label, override=self.config.activation_override))
         self.show("table", charts.trials_table(self.records))
 
     def __call__(self, e:dict):
         k = e["event"]
         if k == "study_started":
             self.name, self.done, self.total = e["study"], e["done"], e["trials"]
-            self.status(f"<b>{html.escape(e['study'])}</b>: {e['done']} of {e['trials']} trials done; running {e['remaining']} more. Folder: <code>{html.escape(e['root'])}</code>")
+            self.where = describe(e.get("devices"))
+            self.status(f"<b>{html.escape(e['study'])}</b>: {e['done']} of {e['trials']} trials done; running {e['remaining']} more on {self.where}. Folder: <code>{html.escape(e['root'])}</code>")
         elif k == "trial_started":
-            self.current = dict(number=e["trial"], state="RUNNING", history=[], health=[])
-            self.status(f"<b>{html.escape(self.name)}</b>: running trial {e['trial']}; {self.done} of {self.total} trials done{self._best()}.")
+            self.current, self.params[e["trial"]] = dict(number=e["trial"], state="RUNNING", history=[], health=[]), e["params"]
+            self.status(f"<b>{html.escape(self.name)}</b>: running trial {e['trial']} on {self.where}; {self.done} of {self.total} trials done{self._best()}.")
+        elif k == "model_built":
+            self.arch = dict(e["architecture"], health=[]); self._draw_network(force=True)
         elif k == "epoch_end" and self.current is not None:
             self.current["history"].append(e["metrics"])
-            if e.get("health"): self.current["health"].append(e["health"])
+            if e.get("health"):
+                self.current["health"].append(e["health"])
+                if self.arch is not None: self.arch["health"].append(e["health"]); self._draw_network()
             self._draw_trial()
         elif k == "trial_finished":
             self.best = (e.get("best_trial"), e.get("best_value"))
             if e["state"] != "SKIPPED" and e.get("reason") != "interrupted": self.done += 1
             if self.current is not None: self.current["state"] = e["state"]; self._draw_trial(force=True)
             self.records.append(dict(number=e["trial"], state=e["state"], value=e["value"], epochs=e["epochs"], reason=e["reason"],
-                                     health_overall=(e.get("health") or {}).get("overall"), params={}))
+                                     health_overall=(e.get("health") or {}).get("overall"), params=self.params.get(e["trial"], {})))
             self._draw_study()
         elif k == "study_finished":
             s = e["summary"]; self.best = (s.get("best_trial"), s.get("best_value"))
             self._end_on_best(e["root"], s.get("best_trial"))
             self.status(f"<b>{html.escape(s['study'])}</b> {'interrupted (resume it with panel.run() or hpo-kit resume)' if e['interrupted'] else 'finished'}{self._best()}. Folder: <code>{html.escape(e['root'])}</code>")
+            self.freeze()
+
+    def freeze(self, clear:bool=True):
+        """Publish the status and the last state of every chart as plain outputs, which a saved notebook keeps (a live chart
+        sits in an Output widget, whose contents live only in the running kernel); `clear` first removes the live ones."""
+        from IPython.display import HTML, clear_output, display
+        if self.live and "google.colab" in sys.modules: return  # Colab's live charts are plain outputs already
+        if clear: clear_output()
+        for w in self.handles.values():
+            if type(w).__name__ == "Output": w.clear_output(); w.close()  # a saved widget state would keep its last chart
+        self.handles = {}
+        display(HTML(self.status_text))
+        if self.current is not None and self.current["history"]:  # curves and health in one chart: one picture fewer in the file
+            from hpo_kit import charts
+            self.figures.pop("health", None); self.figures["curves"] = charts.training_curves(self.current, with_health=True)
+        for k in self.ORDER:
+            if k not in self.figures: continue
+            if k == "table":  # HTML: no plotting, and no picture of it that JupyterLab's Plotly renderer would add to the file
+                from hpo_kit.report import trials_html
+                display(HTML(trials_html(self.records, self.config)))
+            else: display(static_bundle(self.figures[k].update_layout(height=self.STATIC_HEIGHT.get(k, self.figures[k].layout.height))), raw=True)
 
     def _end_on_best(self, root, best):
-        "Leave the best trial's curves in view (the live view last drew whichever trial ran last)."
-        if best is None or (self.current or {}).get("number") == best: return
+        "Leave the best trial's curves and network in view (the live view last drew whichever trial ran last)."
+        if best is None: return
+        from hpo_kit.architecture import read_architecture
         from hpo_kit.results import trial_records
-        rec = next((r for r in trial_records(root) if r["number"] == best), None)
-        if rec is not None: self.current = rec; self._draw_trial(force=True)
+        if (self.current or {}).get("number") != best:
+            rec = next((r for r in trial_records(root) if r["number"] == best), None)
+            if rec is not None: self.current = rec; self._draw_trial(force=True)
+        try: self.arch = read_architecture(Path(root) / "trials" / str(best))
+        except ConfigError: return  # its folder was removed by hand
+        self._draw_network(force=True, animate=False)  # its last epoch: a slider over every epoch would grow the notebook by each
 
     def _best(self)->str:
         "'; best trial N: <metric> <value>', naming the metric (the health-mode score or the first objective)."
@@ -129,11 +194,27 @@ def help_html()->str:
     return (sec("Options", HELP.items()) + sec("Datasets", data + [("path/to/file.npz", "x_train, y_train, x_test, y_test (optionally class_names)")]) + sec("Objectives", [(k, f"{o.help} ({o.direction})") for k, o in OBJECTIVES.items()]) +
             sec("Health metrics", HEALTH_HELP.items()) + sec("What the search tries", [(k, p.help) for k, p in SPACE.items()]))
 
-PRESETS = {
-    "quick demo": dict(trials=5, max_epochs=3, pruner="median", mode="simple", objective="val_accuracy"),
-    "thorough": dict(trials=40, max_epochs=20, pruner="hyperband", mode="simple", objective="val_accuracy"),
-    "health-focused": dict(trials=20, max_epochs=10, pruner="median", mode="health", objective="val_accuracy", health_weight=0.5),
+GROUPS = {  # the form's sections, basics first; each option of StudyConfig is in exactly one
+    "Basics": ("dataset", "mode", "objective", "trials", "max_epochs", "health_weight", "activation_override"),
+    "Search": ("objectives", "sampler", "pruner", "patience", "seed", "timeout", "max_params", "space", "model"),
+    "Model health": ("health_every", "health_weights"),
+    "Training and the final model": ("precision", "jit_compile", "refit", "ensemble", "plot_mode"),
+    "Where the study lives": ("output", "storage", "credentials", "study"),
 }
+HEALTH_MODE_ONLY = ("health_weight",)  # hidden while mode=simple, where it does nothing
+
+def _short(text:str, n:int=72)->str:
+    "The first clause of an option's help, to stand beside its field (the whole sentence shows on hover)."
+    s = text.split("; ")[0].split(" (")[0].split(": ")[0]
+    return s if len(s) <= n else s[:n].rsplit(" ", 1)[0] + "…"
+
+def _note(W, name:str, shared:dict):
+    "The first clause of an option's help, to stand beside its field; layouts and styles are shared, which keeps a saved notebook's widget state small."
+    tip = html.escape(HELP.get(name, ""), quote=True)
+    note = W.HTML(f"<span title='{tip}' style='color:#666;font-size:0.9em'>{html.escape(_short(HELP.get(name, '')))}</span>",
+                  layout=W.Layout() if name in HEALTH_MODE_ONLY else shared["note"], **{k: v for k, v in shared.items() if k == "style"})
+    shared.setdefault("style", note.style)  # the first note's style serves them all (its class differs in ipywidgets 7 and 8)
+    return note
 
 # %% ../nbs/17_panel.ipynb #48bad9c6
 class StudyPanel:
@@ -144,24 +225,34 @@ class StudyPanel:
         import ipywidgets as W
         if data is not None: options = {**options, "dataset": "arrays"}
         base = config_from(options) if options else StudyConfig()
-        layout = W.Layout(width="520px")
+        layout = W.Layout(width="440px")
         self.model_fn, self.data = model_fn, data
         self.w = {f.name: _widget(W, f, getattr(base, f.name), layout) for f in fields(StudyConfig) if f.name != "model_hash"}
         if model_fn is not None: self.w["model"].value, self.w["model"].disabled = f"{model_fn.__module__}:{model_fn.__qualname__}", True
         if data is not None: self.w["dataset"].disabled = True  # the arrays passed in
-        rows = list(self.w.values())
-        self.preset = W.Dropdown(options=["choose a preset"] + list(PRESETS), description="preset", style=dict(description_width="140px"), layout=layout)
+        for k in HEALTH_MODE_ONLY: self.w[k].layout = W.Layout(width=layout.width)  # hidden alone, not with every field
+        shared = dict(note=W.Layout())
+        self.notes = {k: _note(W, k, shared) for k in self.w}
+        grid = W.Layout(grid_template_columns=f"{layout.width} auto", align_items="center")  # a field and its help a row
+        self.sections = W.Accordion(children=[W.GridBox([x for k in names for x in (self.w[k], self.notes[k])], layout=grid)
+                                              for names in GROUPS.values()])
+        for i, title in enumerate(GROUPS): self.sections.set_title(i, title)  # set_title: in ipywidgets 7.7 and 8
+        self.sections.selected_index = 0
+        self.preset = W.Dropdown(options=[("choose a preset", "")] + [(f"{k}: {PRESET_HELP[k]}", k) for k in PRESETS], value="",
+                                 description="preset", style=dict(description_width="140px"), layout=W.Layout(width="720px"))
         self.message, self.result = W.HTML(), None
         self.run_button = W.Button(description="Run study", button_style="success", icon="play")
-        self.download_button = W.Button(description="Download results", icon="download", disabled=True)
+        self.download_button = W.Button(description="Download results", icon="download", disabled=True, layout=W.Layout(width="auto"))
+        self.preview_button = W.Button(description="Preview data", icon="eye", layout=W.Layout(width="auto"))
         self.download = W.HTML()
         self.out = W.Output()
-        self.box = W.VBox([W.HTML("<h3>hpo-kit study</h3>"), self.preset, *rows, self.message,
-                           W.HBox([self.run_button, self.download_button]), self.download, W.HTML(help_html()), self.out])
+        self.box = W.VBox([W.HTML("<h3>hpo-kit study</h3>"), self.preset, self.sections, self.message,
+                           W.HBox([self.run_button, self.preview_button, self.download_button]), self.download, W.HTML(help_html()), self.out])
         for wd in self.w.values(): wd.observe(lambda _: self.validate(), names="value")
         self.preset.observe(self._apply_preset, names="value")
         self.run_button.on_click(lambda _: self._run_from_button())
         self.download_button.on_click(lambda _: self.offer_download())
+        self.preview_button.on_click(lambda _: self.preview())
         self.validate()
 
     def _ipython_display_(self):
@@ -188,6 +279,8 @@ class StudyPanel:
 
     def validate(self)->bool:
         "Check the form, show the problems under it, and enable Run only when it is valid."
+        for k in HEALTH_MODE_ONLY:
+            for x in (self.w[k], self.notes[k]): x.layout.display = "" if self.w["mode"].value == "health" else "none"
         try: check_dataset_file(self.config.dataset) if self.data is None else None
         except (ConfigError, DataError) as e:
             self.message.value = f"<pre style='color:#b00020;white-space:pre-wrap'>{html.escape(str(e))}</pre>"; self.run_button.disabled = True
@@ -230,16 +323,49 @@ class StudyPanel:
             self.message.value = f"{'Interrupted: run again to continue' if r.interrupted else 'Finished'}. Folder: <code>{html.escape(str(r.root))}</code>"
 
     def open(self, folder):
-        "Draw the history of an existing study folder."
-        from hpo_kit import charts
+        "Draw an existing study folder under this cell: its history, trials and best trial, as outputs a saved notebook keeps."
         from hpo_kit.results import read_summary, trial_records
-        records, live = trial_records(folder), LiveCharts(self.config)
-        s = read_summary(folder)
-        live.status(f"<b>{html.escape(str(s.get('study')))}</b>: {len(records)} trials. Folder: <code>{html.escape(str(folder))}</code>")
-        live.records = records; live._draw_study()
-        best = [r for r in records if r["number"] == s.get("best_trial")]
-        if best: live.show("curves", charts.training_curves(best[0]))
-        return live
+        records, s = trial_records(folder), read_summary(folder)
+        charts = LiveCharts(config_from_yaml(Path(folder) / "config.yaml"), live=False)
+        charts.records, charts.name = records, str(s.get("study"))
+        charts.best = (s.get("best_trial"), s.get("best_value"))
+        charts.status(f"<b>{html.escape(charts.name)}</b>: {len(records)} trials{charts._best()}; trained on {describe(s.get('devices'))}. "
+                      f"Folder: <code>{html.escape(str(folder))}</code>")
+        charts._draw_study()
+        charts._end_on_best(folder, s.get("best_trial"))
+        charts.freeze(clear=False)
+        return charts
+
+    def compare(self, *numbers:int, folder=None):
+        "Overlay the curves and health of trials `numbers` (default: the best two) of `folder` (default: the last run's)."
+        from IPython.display import display
+        from hpo_kit import charts
+        from hpo_kit.report import ranked_records
+        from hpo_kit.results import trial_records
+        folder = folder or (self.result.root if self.result else None)
+        if folder is None: raise ConfigError("compare needs a study: run one first, or pass folder='runs/<study>'.")
+        records = {r["number"]: r for r in trial_records(folder)}
+        if not numbers: numbers = [r["number"] for r in ranked_records(list(records.values()), config_from_yaml(Path(folder) / "config.yaml"))[:2]]
+        missing = [n for n in numbers if n not in records]
+        if missing: raise ConfigError(f"trial {missing[0]} is not in {folder}; its trials are {', '.join(map(str, records))}.")
+        fig = charts.compare_curves([records[n] for n in numbers])
+        display(static_bundle(fig), raw=True)
+        return fig
+
+    def preview(self):
+        "Class counts (imbalance flagged) and samples of the form's dataset, or of the arrays passed in, under the form."
+        from IPython.display import display
+        from hpo_kit.data import load_dataset
+        from hpo_kit.preview import preview_figure, word_index
+        try: ds = self.data if self.data is not None else load_dataset(self.config.dataset)
+        except (ConfigError, DataError) as e:
+            self.message.value = f"<pre style='color:#b00020;white-space:pre-wrap'>{html.escape(str(e))}</pre>"; return None
+        fig = preview_figure(ds, word_index(ds.name))
+        if "google.colab" in sys.modules: display(static_bundle(fig), raw=True)
+        else:
+            self.out.clear_output()
+            with self.out: display(static_bundle(fig), raw=True)
+        return fig
 
     def offer_download(self):
         "The results bundle (report, best model, hyperparameters, trials, summary) as a download."

@@ -8,12 +8,15 @@ import html, zipfile
 from pathlib import Path
 import numpy as np
 from . import charts
-from .config import config_from_yaml
+from .architecture import ARCHITECTURE_FILE
+from .config import ConfigError, config_from_yaml
+from .devices import describe
 from .results import final_label, read_summary, trial_records
 from .storage import write_atomic
 
 # %% auto #0
-__all__ = ['MIN_TRIALS_FOR_IMPORTANCE', 'BUNDLED', 'architecture', 'importances', 'build_report', 'bundle']
+__all__ = ['MIN_TRIALS_FOR_IMPORTANCE', 'BUNDLED', 'architecture', 'importances', 'trials_html', 'ranked_records', 'build_report',
+           'bundle']
 
 # %% ../nbs/15_report.ipynb #068009be
 def architecture(model)->list[dict]:
@@ -79,7 +82,7 @@ const body = th.closest('table').tBodies[0], up = th.dataset.up !== '1'; th.data
 [...body.rows].sort((x, y) => { const a = x.cells[i].textContent, b = y.cells[i].textContent, d = parseFloat(a) - parseFloat(b);
 return (isNaN(d) ? a.localeCompare(b) : d) * (up ? 1 : -1); }).forEach(r => body.appendChild(r)); });</script>"""
 
-def _trials_html(records:list[dict], config)->str:
+def trials_html(records:list[dict], config)->str:
     "Every trial in one sortable table: state, each objective's value, epochs, health, reason, then every hyperparameter."
     values = [(f"value_{n}", n) for n in config.objective_names] if config.multi else [("value", "score" if config.mode == "health" else config.objective)]
     cols = [("number", "trial"), ("state", "state"), *values, ("epochs", "epochs"), ("health_overall", "overall health"), ("reason", "reason")]
@@ -107,14 +110,25 @@ def _summary_html(s:dict)->str:
             ("test accuracy of the final model", s.get("test_accuracy")), ("test accuracy of the best trial's model", s.get("best_trial_test_accuracy")),
             ("overall health of the best", (s.get("best_health") or {}).get("overall")), ("trials", ", ".join(f"{n} {k.lower()}" for k, n in s.get("trials", {}).items())),
             ("epochs trained", f"{s.get('epochs_trained')} of {s.get('epoch_budget')}"), ("wall seconds", s.get("wall_seconds")),
-            ("devices", _devices(s.get("devices")))]
+            ("devices", describe(s["devices"]) if s.get("devices") else None)]
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
     table = "".join(f"<tr><td>{k}</td><td>{fmt(v)}</td></tr>" for k, v in rows if v is not None)
     params = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{fmt(v)}</td></tr>" for k, v in (s.get("best_params") or {}).items())
     return f'<table class="kv">{table}</table><h3>Best hyperparameters</h3><table class="kv">{params}</table>'
 
-def _devices(d:dict|None)->str|None:
-    return None if not d else f"{d['count']} x {d['names'][0]}, {d['precision']}, XLA {'on' if d['jit_compile'] else 'off'}"
+def _network_section(page, root:Path, ranked:list[dict]):
+    "The best trial's network in 3D, coloured by dead units epoch by epoch, and beside the runner-up's."
+    from hpo_kit.architecture import architecture_3d, compare_architectures, read_architecture
+    try: archs = [read_architecture(root / "trials" / str(r["number"])) for r in ranked[:2]]
+    except ConfigError: return  # a trial folder removed by hand: the rest of the report stands
+    figs = [architecture_3d(archs[0])] + ([compare_architectures(*archs)] if len(archs) > 1 else [])
+    page.section("network", "The best network in 3D (drag to turn it; the slider steps through the epochs)", *map(page.fig, figs))
+
+def ranked_records(records:list[dict], config)->list[dict]:
+    "Complete trials, best first by the first objective (by the score in health mode)."
+    key = f"value_{config.objective_names[0]}" if config.multi else "value"
+    done = [r for r in records if r["state"] == "COMPLETE" and isinstance(r.get(key), (int, float))]
+    return sorted(done, key=lambda r: r[key], reverse=config.directions[0] == "maximize")
 
 def _diagnosis_html(records:list[dict])->str:
     items = [f"<li><b>trial {r['number']}</b> ({r['state'].lower()}): " + "<br>".join(html.escape(f) for f in str(r.get("diagnosis", "")).split(" | ")) + "</li>"
@@ -154,7 +168,13 @@ def build_report(root:Path|str)->Path:
         page.section("pareto", "Pareto front", page.fig(charts.pareto_chart(pts, a, b, front)))
     elif pts := _health_points(records):
         page.section("pareto", "Accuracy and health", page.fig(charts.pareto_chart(pts, "val_accuracy", "overall_health", charts.pareto_front(pts, ("val_accuracy", "overall_health")))))
-    page.section("trials", "Trials (click a column to sort)", _trials_html(records, config))
+    page.section("trials", "Trials (click a column to sort)", trials_html(records, config))
+    if len(ranked := ranked_records(records, config)) > 1:
+        page.section("compare", "The best trials compared (click a legend entry to hide or show a trial)", page.fig(charts.compare_curves(ranked[:5])))
+    if ranked: _network_section(page, root, ranked)
+    key = f"value_{config.objective_names[0]}" if config.multi else "value"
+    if any(r["params"].get("activation") for r in done):
+        page.section("activations", "Activation functions", page.fig(charts.activation_chart(records, label if not config.multi else config.objective_names[0], key, config.activation_override)))
     _model_sections(page, root, config, summary)
     page.section("diagnosis", "Diagnosis", _diagnosis_html(records) or page.note("Health was not measured."))
     for r in _per_trial(records, config.plot_mode, summary.get("best_trial")):
@@ -177,5 +197,6 @@ def bundle(root:Path|str)->Path:
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
         for name in BUNDLED:
             if (root / name).exists(): z.write(root / name, f"{root.name}/{name}")
+        for p in sorted(root.glob(f"trials/*/{ARCHITECTURE_FILE}")): z.write(p, f"{root.name}/{p.relative_to(root)}")  # each trial's network
     tmp.replace(out)
     return out

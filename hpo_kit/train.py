@@ -7,6 +7,7 @@ from __future__ import annotations
 import math, resource, time
 from pathlib import Path
 import numpy as np
+from .architecture import write_architecture
 from .checkpoint import EarlyStop, restore, restore_best, save_checkpoint, state_arrays
 from .config import StudyConfig
 from .models import import_keras, count_params, one_hot_labels
@@ -172,6 +173,8 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
         trial.set_user_attr("params", params)
         if compiled and not trial.study.user_attrs.get(COMPILED_ATTR): trial.study.set_user_attr(COMPILED_ATTR, True)
     outcome = TrialOutcome(params_count=count_params(params, data) if own is None else trainable_count(model))
+    arch = write_architecture(folder, model, params, trial.number, config.activation_override)
+    if emit: emit("model_built", trial=trial.number, architecture=arch)
     start, rows = restore(model, folder)  # a retry continues where the interrupted trial's checkpoint left off
     _report_again(trial, config, rows)
     early = EarlyStop(*monitor(config.objective_names[0]), config.patience, rows)
@@ -187,6 +190,7 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
     trial.set_user_attr("learned", max((r.get("val_accuracy", 0.0) for r in cb.rows), default=0.0) > _band(chance, len(data.y_val)))
     restore_best(model, folder)
     _final_health(trial, health, params, folder, outcome, cb.stop_reason)
+    write_architecture(folder, model, params, trial.number, config.activation_override)  # now with every epoch's health
     last = len(outcome.history)
     if cb.stop_reason: _stop_early(trial, outcome, t0, cb.stop_reason)
     outcome.state_bytes = _state_bytes(model)

@@ -26,6 +26,7 @@ def rows(path):
     (["objective=overall_health"], "needs mode=health. In mode=simple choose one of: val_accuracy"),
     (["activation_override=relux"], "Did you mean 'relu'"),
     (["max_epochs=ten"], "max_epochs='ten' is not a whole number"),
+    (["preset=fast"], "preset='fast' is not valid. Valid choices: quick, balanced, thorough"),
 ])
 def test_bad_options_fail_before_any_work(tmp_path, args, message):
     r = hpo("run", *args, f"output={tmp_path}")
@@ -97,3 +98,13 @@ def test_changed_config_is_refused_with_a_diff(tmp_path):
     assert r.returncode == 2 and "max_epochs: 1 -> 3" in r.stderr
     r = hpo("resume", str(tmp_path / "digits-simple"), "trials=2", "--quiet")
     assert r.returncode == 0 and "Trials: 2 complete" in r.stdout
+
+
+def test_a_preset_fills_the_budget_and_explicit_options_win(tmp_path):
+    r = hpo("run", "preset=quick", "trials=2", f"output={tmp_path}", "--quiet")
+    assert r.returncode == 0, r.stderr[-2000:]
+    saved = yaml.safe_load((tmp_path / "digits-simple" / "config.yaml").read_text())
+    assert (saved["trials"], saved["max_epochs"], saved["pruner"], saved["mode"]) == (2, 4, "none", "simple")  # resolved, trials given
+    assert "preset" not in saved
+    r = hpo("datasets", "digits", "--out", str(tmp_path))  # and the preview of the data it ran on
+    assert r.returncode == 0 and "training examples per class" in r.stdout and (tmp_path / "digits-samples.png").exists()

@@ -37,8 +37,16 @@ def test_quickstart(tmp_path):
     figs = plotly_figures(nb)
     curves = [f for f in figs if "training curves" in title(f)]
     assert curves and len(curves[0]["data"][0]["x"]) >= 2  # the live training chart, with both epochs
-    assert any(title(f) == "Optimization history" for f in figs) and any("model health" in title(f) for f in figs)
-    assert path.stat().st_size < 200_000, path.stat().st_size  # after a 5-trial study with live charts
+    assert any(title(f) == "Optimization history" for f in figs) and any("health" in title(f) for f in figs)
+    assert path.stat().st_size < 250_000, path.stat().st_size  # after a 5-trial study, the form's widget state included
+    run = next(c for c in nb.cells if c.cell_type == "code" and "panel.run()" in c.source)
+    kept = [o["data"] for o in run.outputs if "data" in o]
+    assert not any("application/vnd.jupyter.widget-view+json" in d for d in kept)  # the live charts' widgets are gone
+    titles = [title(d["application/vnd.plotly.v1+json"]) for d in kept if "application/vnd.plotly.v1+json" in d]
+    expected = ["training curves and health (complete)", "by layer, coloured by dead units", "Optimization history",
+                "by activation function"]  # the best trial's curves with health and its network, then the study's: kept in the file
+    assert len(titles) == len(expected) and all(e in t for e, t in zip(expected, titles)), titles
+    assert sum('<table class="trials">' in d.get("text/html", "") for d in kept) == 1  # the trials table, as HTML
     summary = json.loads((tmp_path / "runs" / "quickstart" / "summary.json").read_text())
     assert sum(summary["trials"].values()) == 5
 
