@@ -13,14 +13,14 @@ from .data import load_dataset
 from .interrupts import StopRequested, check_stop, stop_on_signals, stop_requested
 from .objectives import objective_value, trial_score
 from .own_model import resolve_own
-from .results import SKIPPED, best_trial, counts, is_interrupted, is_skipped, read_summary, write_results
+from .budget import epochs_used, finished, next_trial, started
+from .results import SKIPPED, best_trial, is_interrupted, is_skipped, read_summary, write_results
 from .space import baseline_params, suggest_params
 from .storage import DiskFull, folder_lock, is_disk_full, make_mirror, repair_study_journal, mirror_events, optuna_storage, read_rows, study_root, trial_dir, write_atomic
 
 # %% auto #0
 __all__ = ['CONFIG_ATTR', 'MAX_SKIPS', 'MAX_OWN_SKIPS', 'MAX_BROKEN', 'RESUME_FIELDS', 'make_sampler', 'make_pruner',
-           'saved_config', 'open_study', 'StudyResult', 'epochs_used', 'next_trial', 'run_study', 'worker_config',
-           'resume_config', 'resume_study']
+           'saved_config', 'open_study', 'StudyResult', 'run_study', 'worker_config', 'resume_config', 'resume_study']
 
 # %% ../nbs/13_study.ipynb #5199ce69
 def _emitter(*subscribers):
@@ -237,42 +237,6 @@ class StudyResult:
     @property
     def test_accuracy(self): return self.summary.get("test_accuracy")
 
-# %% ../nbs/13_study.ipynb #3f9dd949
-def _started(study)->int:
-    "Trials that started (an enqueued baseline or retry waits until it runs)."
-    from optuna.trial import TrialState
-    return sum(t.state != TrialState.WAITING for t in study.get_trials(deepcopy=False))
-
-def _trials(study, before:int|None=None)->list:
-    "The study's trials, or only those numbered below `before`."
-    trials = study.get_trials(deepcopy=False)
-    return trials if before is None else [t for t in trials if t.number < before]
-
-def _running(study, before:int|None=None)->int:
-    from optuna.trial import TrialState
-    return sum(t.state == TrialState.RUNNING for t in _trials(study, before))
-
-def _finished(study, before:int|None=None)->int:
-    "Trials that count toward the budget: complete, pruned, and failed for a reason other than an interruption or a skip."
-    return sum(counts(t) for t in _trials(study, before))
-
-def epochs_used(study, before:int|None=None)->int:
-    "Epochs spent by the trials that count (a retry's history includes its interrupted original's epochs)."
-    from optuna.trial import TrialState
-    def spent(t):
-        epochs = int(t.user_attrs.get("epochs", 0))
-        return max(epochs, 1) if t.state == TrialState.FAIL else epochs  # a failure spends at least one: failures cannot run forever
-    return sum(spent(t) for t in _trials(study, before) if counts(t))
-
-def next_trial(study, config:StudyConfig, before:int|None=None)->str:
-    """'run' another trial, 'wait' while other workers' trials may still come back, or 'stop'.
-    With `before`, as if only the trials numbered below it existed: two workers that both decided to start the last trial
-    keep only the earlier one."""
-    done, running = _finished(study, before), _running(study, before)
-    left = config.trials * config.max_epochs - epochs_used(study, before) - running * config.max_epochs  # running trials may use all theirs
-    if done + running < config.trials or left >= config.max_epochs: return "run"
-    return "wait" if running else "stop"
-
 # %% ../nbs/13_study.ipynb #4e2b1a90
 MAX_SKIPS, MAX_OWN_SKIPS, MAX_BROKEN = 50, 10, 3  # over max_params in a row (own models are built to be counted); broken own models
 
@@ -358,11 +322,11 @@ def _run(config:StudyConfig, root:Path, mirror, on_event, data, t0:float, own)->
     prior = read_summary(root)
     wall = lambda: prior.get("wall_seconds", 0.0) + time.perf_counter() - t0
     if not study.trials: study.enqueue_trial(baseline_params(data, config))
-    done = _finished(study)
+    done = finished(study)
     emit("study_started", study=config.study_name, root=str(root), dataset=repr(data), trials=config.trials, done=done,
          remaining=max(0, config.trials - done), epoch_budget=config.trials * config.max_epochs, epochs_done=epochs_used(study),
          devices=devices.summary())
-    interrupted, final, before, full = False, None, _started(study), None
+    interrupted, final, before, full = False, None, started(study), None
     try:
         _run_trials(study, _objective(root, data, config, emit, devices, own), [_after_trial(root, config, emit, wall)], config, t0)
         final = final_model(root, study, config, data, devices, prior.get("final"), emit, own)
@@ -376,8 +340,8 @@ def _run(config:StudyConfig, root:Path, mirror, on_event, data, t0:float, own)->
         full = e
     if full is not None: raise DiskFull(root, _os_error(full)) from None
     emit("study_finished", root=str(root), summary=summary, interrupted=interrupted)
-    idle = not interrupted and _started(study) == before and next_trial(study, config) == "stop" and final is prior.get("final")
-    return StudyResult(root, summary, interrupted, _started(study) - before, idle)
+    idle = not interrupted and started(study) == before and next_trial(study, config) == "stop" and final is prior.get("final")
+    return StudyResult(root, summary, interrupted, started(study) - before, idle)
 
 # %% ../nbs/13_study.ipynb #00b5839e
 def worker_config(storage:str, study:str, **where)->StudyConfig:

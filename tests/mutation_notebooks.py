@@ -12,7 +12,7 @@ The file name does not start with `test_`, so a plain `pytest` (CI) does not col
 explicitly (`[tool.mutmut] pytest_add_cli_args_test_selection` in pyproject.toml). By hand:
 `pytest tests/mutation_notebooks.py`.
 """
-import importlib, os, re, sys, traceback
+import importlib, os, re, traceback
 from pathlib import Path
 
 import pytest
@@ -56,7 +56,7 @@ def run_notebook(stem: str) -> tuple[bool, str]:
     try:
         with working_directory(fn.parent): shell.run_all(nb, exc_stop=True, preproc=skip, cell_timeout=600)
         return True, ""
-    except BaseException as e:
+    except BaseException:
         return False, (shell.prettytb(fname=fn) or traceback.format_exc())
     finally:
         if prev is None: os.environ.pop("IN_TEST", None)

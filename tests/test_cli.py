@@ -108,3 +108,10 @@ def test_a_preset_fills_the_budget_and_explicit_options_win(tmp_path):
     assert "preset" not in saved
     r = hpo("datasets", "digits", "--out", str(tmp_path))  # and the preview of the data it ran on
     assert r.returncode == 0 and "training examples per class" in r.stdout and (tmp_path / "digits-samples.png").exists()
+    rng = np.random.default_rng(0)  # an .npz of one's own, with one class five times the other
+    y = np.r_[np.zeros(100), np.ones(20)].astype(int)
+    np.savez(tmp_path / "mine.npz", x_train=rng.integers(0, 255, (120, 6, 6)), y_train=y, x_test=rng.integers(0, 255, (20, 6, 6)), y_test=y[::6])
+    r = hpo("datasets", str(tmp_path / "mine.npz"), "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("mine: image, input 6x6x1, 2 classes") and "imbalanced: class 0 has 5.0x" in r.stdout
+    assert (tmp_path / "mine-samples.png").read_bytes().startswith(b"\x89PNG")

@@ -1,9 +1,6 @@
 """storage=drive on a temporary folder standing in for Colab's Drive mount: the mirror never asks for a symlink or hard link
 (the mount has neither), and a study resumed onto an empty local disk from the mirrored copy alone."""
 import os, shutil, signal, subprocess, time
-from pathlib import Path
-
-import pytest
 
 from hpo_kit.config import StudyConfig
 from hpo_kit.storage import read_rows

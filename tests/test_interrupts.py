@@ -7,14 +7,14 @@ import pytest
 
 from killing import assert_epochs_kept, counted, durable_epochs, epochs_written, launch, trials, wait_for
 
-TRIALS, EPOCHS = 6, 4
+TRIALS, EPOCHS = 8, 5  # long enough that 13 interrupts land before the study ends, however fast the machine
 RUN = ["run", f"trials={TRIALS}", f"max_epochs={EPOCHS}", "pruner=none", "refit=false", "seed=0"]
 
 
 def moment(rng, root, proc):
     "A random moment: some time after the launch (start-up included), or a random delay after this process's next epoch."
     if rng.random() < 0.3:
-        delay = rng.uniform(1.0, 8.0); t0 = time.monotonic()
+        delay = rng.uniform(1.0, 5.0); t0 = time.monotonic()
         return wait_for(proc, lambda: time.monotonic() - t0 >= delay)
     n = epochs_written(root)
     if not wait_for(proc, lambda: epochs_written(root) > n): return False
