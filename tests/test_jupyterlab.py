@@ -41,9 +41,9 @@ def jupyterlab(root: Path):
         lab.terminate(); lab.wait(timeout=30)
 
 
-def open_notebook(browser, url):
+def open_notebook(browser, url, name="quickstart.ipynb"):
     page = browser.new_page(viewport=dict(width=1400, height=1000))
-    page.goto(f"{url}/lab/tree/quickstart.ipynb?token={TOKEN}")
+    page.goto(f"{url}/lab/tree/{name}?token={TOKEN}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=120_000)  # the kernel is up (status bar)
     return page
@@ -109,4 +109,34 @@ def test_quickstart_runs_saves_and_reopens_in_jupyterlab(tmp_path):
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
         page.screenshot(path=str(OUT / "report-top.png"))
         page.locator("#compare .js-plotly-plot").first.scroll_into_view_if_needed(); page.screenshot(path=str(OUT / "report-compare.png"))
+        browser.close()
+
+
+NETWORK = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(gd => gd.data && gd.data[0] &&
+    gd.data[0].type === 'mesh3d' && gd.layout.sliders && gd.layout.sliders.length)"""
+
+
+def test_network_tutorial_draws_the_3d_view_and_its_slider_recolours_it(tmp_path):
+    "The 3D tutorial run in JupyterLab: the view's blocks are in the page, and a click on the epoch slider changes their colours."
+    shutil.copy(TUTORIALS / "network_3d.ipynb", tmp_path / "network_3d.ipynb")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p, jupyterlab(tmp_path) as url:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = open_notebook(browser, url, "network_3d.ipynb")
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        try: page.wait_for_function(f"() => ({NETWORK})().length >= 1", timeout=300_000)
+        except Exception: page.screenshot(path=str(OUT / "network-failure.png")); raise
+        blocks = page.evaluate(f"() => {{ const gd = ({NETWORK})()[0]; return [gd.data[0].i.length + gd.data[1].i.length, gd.layout.sliders[0].steps.length]; }}")
+        assert blocks[0] > 0 and blocks[0] % 12 == 0 and blocks[1] == 3, blocks  # 12 triangles a layer; a slider step an epoch
+        page.evaluate(f"() => ({NETWORK})()[0].scrollIntoView()"); page.wait_for_timeout(1500)
+        page.screenshot(path=str(OUT / "network-3d-last-epoch.png"))
+        before = page.evaluate(f"() => Array.from(({NETWORK})()[0].data[0].intensity)")
+        rail = page.evaluate(f"""() => {{ const r = ({NETWORK})()[0].querySelector('.slider-rail-touch-rect, .slider-rail-rect')
+                                               .getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }}""")
+        page.mouse.click(rail[0] + 3, rail[1] + rail[3] / 2)  # the slider's left end: epoch 1
+        page.wait_for_function(f"() => ({NETWORK})()[0].layout.title.text.endsWith('epoch 1')", timeout=30_000)
+        after = page.evaluate(f"() => Array.from(({NETWORK})()[0].data[0].intensity)")
+        assert len(after) == len(before) and after != before  # the same blocks, recoloured by the first epoch's gradients
+        page.screenshot(path=str(OUT / "network-3d-epoch-1.png"))
         browser.close()
