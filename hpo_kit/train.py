@@ -190,7 +190,7 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
     trial.set_user_attr("learned", max((r.get("val_accuracy", 0.0) for r in cb.rows), default=0.0) > _band(chance, len(data.y_val)))
     restore_best(model, folder)
     _final_health(trial, health, params, folder, outcome, cb.stop_reason)
-    write_architecture(folder, model, params, trial.number, config.activation_override)  # now with every epoch's health
+    write_architecture(folder, model, params, trial.number, record=arch)  # now with every epoch's health
     last = len(outcome.history)
     if cb.stop_reason: _stop_early(trial, outcome, t0, cb.stop_reason)
     outcome.state_bytes = _state_bytes(model)
