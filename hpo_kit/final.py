@@ -11,7 +11,7 @@ from .checkpoint import EarlyStop, backup_dir, restore, save_checkpoint, state_a
 from .config import StudyConfig
 from .models import import_keras, one_hot_labels
 from .own_model import load_saved, make_model
-from .loop import fit
+from .loop import fit, gradients_released
 from .objectives import monitor
 from .pipeline import predict_proba, train_dataset
 from .results import best_trial, ranked_trials
@@ -27,6 +27,7 @@ def best_epoch(history:list[dict], config:StudyConfig)->int:
     return es.best_epoch or len(history)
 
 # %% ../nbs/12a_final.ipynb #1e4624b6
+@gradients_released()
 def refit(params:dict, epochs:int, data, config:StudyConfig, devices, folder:Path, emit=None, own=None):
     "Train `params` on training + validation data for `epochs` epochs, checkpointed in `folder`; return the model."
     keras = import_keras(); keras.backend.clear_session(); devices.apply()

@@ -4,12 +4,13 @@
 
 # %% ../nbs/04c_loop.ipynb #8c5d1913
 from __future__ import annotations
+import contextlib
 import numpy as np
 from .interrupts import check_stop
 from .models import import_keras
 
 # %% auto #0
-__all__ = ['make_steps', 'epoch_runner', 'fit']
+__all__ = ['make_steps', 'epoch_runner', 'fit', 'gradients_released']
 
 # %% ../nbs/04c_loop.ipynb #8b97aea7
 def _losses(model, y, out):
@@ -52,11 +53,11 @@ def make_steps(model, global_batch:int):
 
 # %% ../nbs/04c_loop.ipynb #4c1d7a20
 def _summed(run, parts)->np.ndarray:
-    "The sum of `run(part)` over `parts`, checking for a requested stop before each part (`interrupts`)."
+    "The sum of `run(part)` over `parts` (each a sum, or a sum per batch), checking for a requested stop before each part (`interrupts`)."
     total = np.zeros(4)
     for part in parts:
         check_stop()
-        total += np.asarray(run(part), np.float64)
+        total += np.asarray(run(part), np.float64).reshape(-1, 4).sum(0)
     return total
 
 def epoch_runner(step, batches, jit_compile:bool=False):
@@ -69,10 +70,13 @@ def epoch_runner(step, batches, jit_compile:bool=False):
         return lambda epoch: _summed(lambda x_y: traced(*x_y), ds)
     inner = tf.function(step, jit_compile=True, autograph=False) if jit_compile else step
     def chunk(rows):
-        body = lambda i, acc: (i + 1, acc + inner(*batches.take(rows[i])))
-        return tf.while_loop(lambda i, acc: i < tf.shape(rows)[0], body, (tf.constant(0), tf.zeros(4)))[1]
+        n = tf.shape(rows)[0]
+        body = lambda i, out: (i + 1, out.write(i, inner(*batches.take(rows[i]))))
+        return tf.while_loop(lambda i, out: i < n, body, (tf.constant(0), tf.TensorArray(tf.float32, size=n)))[1].stack()
     traced = tf.function(chunk, input_signature=[tf.TensorSpec([None, None], tf.int64)], autograph=False)
-    return lambda epoch: _summed(traced, batches.chunks(epoch))
+    def run(epoch): return _summed(traced, batches.chunks(epoch))
+    run.per_batch = lambda rows: np.asarray(traced(np.asarray(rows, "int64")), np.float64)  # one call: the sums of each row of `rows`
+    return run
 
 # %% ../nbs/04c_loop.ipynb #02ecd99e
 def _logs(sums, validation:bool=False)->dict:
@@ -95,7 +99,7 @@ def fit(model, # a compiled Keras model (`models.compile_model`)
     run_val = epoch_runner(eval_step, validation_data, jit_compile) if validation_data is not None else None
     smoothed = getattr(model.loss, "label_smoothing", 0.0) > 0
     model.stop_training = False
-    for cb in callbacks: cb.set_model(model); cb.on_train_begin()
+    for cb in callbacks: cb.set_model(model); cb.set_params(dict(epochs=epochs, evaluate_batches=getattr(run_val, "per_batch", None))); cb.on_train_begin()
     for epoch in range(initial_epoch, epochs):
         for cb in callbacks: cb.on_epoch_begin(epoch)
         logs = _logs(run_train(epoch))
@@ -105,3 +109,20 @@ def fit(model, # a compiled Keras model (`models.compile_model`)
         if model.stop_training: break
     for cb in callbacks: cb.on_train_end()
     return model
+
+# %% ../nbs/04c_loop.ipynb #5a7c0d21
+def _gradient_registry()->dict:
+    try:
+        from tensorflow.python.framework import ops
+        return ops._gradient_registry._registry  # private: guarded, an empty dict if a release moves it
+    except (ImportError, AttributeError): return {}
+
+@contextlib.contextmanager
+def gradients_released():
+    "Drop the custom gradients TensorFlow registered for good while the block ran (also usable as a decorator)."
+    registry = _gradient_registry()
+    before = set(registry)
+    try: yield
+    finally:
+        for name in set(registry) - before:
+            if name.startswith("CustomGradient-"): registry.pop(name, None)

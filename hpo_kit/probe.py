@@ -13,7 +13,7 @@ from .health import HEALTH_COLUMNS, assess
 from .models import import_keras
 
 # %% auto #0
-__all__ = ['probe_batch', 'unit_layers', 'grad_layers', 'HealthProbe', 'health_record', 'health_monitor']
+__all__ = ['probe_batch', 'unit_layers', 'grad_layers', 'HealthProbe', 'fold_rows', 'health_record', 'health_monitor']
 
 # %% ../nbs/06_probe.ipynb #0ca3aa97
 def probe_batch(data, size:int=64, seed:int=0)->tuple[np.ndarray, np.ndarray]:
@@ -95,6 +95,14 @@ class HealthProbe:
         return units, {l.name: float(r) for l, r in zip(self.grads, rms)}
 
 # %% ../nbs/06_probe.ipynb #ea28b00e
+def fold_rows(n:int, k:int=5, batch:int=256)->tuple[np.ndarray, int]:
+    "Row numbers of `k` equal folds of `n` validation rows as a matrix of batches of at most `batch` (each fold whole rows of it), and the fold size; the few rows that do not divide evenly are left out."
+    size = n // k
+    if size == 0: return np.zeros((0, 0), "int64"), 0
+    m = math.ceil(size / batch)  # batches per fold
+    sub = size // m
+    return np.stack([np.arange(f * size + j * sub, f * size + (j + 1) * sub) for f in range(k) for j in range(m)]).astype("int64"), sub * m
+
 def health_record(h:dict, epoch:int)->dict:
     "A compact JSON-ready record of health `h` at `epoch`: scores and per-layer gradient RMS, dead and saturated shares."
     u, g = h["details"]["neuron_utilization"]["layers"], h["details"]["gradient_health"]["layers"]
@@ -107,7 +115,7 @@ def health_monitor(data, config, params_count:int, folder:Path|None=None, histor
     x, y = probe_batch(data)
     class HealthMonitor(keras.callbacks.Callback):
         def __init__(self):
-            super().__init__(); self.last, self.last_epoch, self.stop_reason = None, 0, None
+            super().__init__(); self.last, self.last_epoch, self.stop_reason, self._measured = None, 0, None, None
             self.rows = [{k: v for k, v in r.items() if not k.startswith("health_")} for r in history]
         def on_train_begin(self, logs=None): self.probe = HealthProbe(self.model, x, y)
         def on_epoch_end(self, epoch, logs=None):
@@ -121,14 +129,18 @@ def health_monitor(data, config, params_count:int, folder:Path|None=None, histor
             if folder is not None:
                 with open(Path(folder) / "health.jsonl", "a") as f: f.write(json.dumps(health_record(h, epoch + 1)) + "\n")
             self.stop_reason = health_stop_reason(h, epoch + 1)
-        def _assess(self, folds=((), 0)):
-            units, grads = self.probe.measure()
+        def _assess(self, folds=((), 0), remeasure:bool=True):
+            if remeasure or self._measured is None: self._measured = self.probe.measure()
+            units, grads = self._measured
             return assess(units, grads, self.rows, params_count, data.num_classes, config.weights, list(folds[0]) or None, folds[1])
-        def final(self)->dict:
-            "Health of the model as it ends the trial, with validation-fold agreement."
-            # eager calls in chunks: model.predict would trace a new function per trial, and TF warns about the retracing
-            pred = np.concatenate([np.asarray(self.model(data.x_val[i:i + 512], training=False)).argmax(1) for i in range(0, len(data.x_val), 512)])
-            right = pred == data.y_val
-            folds = np.array_split(right, 5)
-            return self._assess(([float(f.mean()) for f in folds], len(folds[0])))
+        def final(self, remeasure:bool=True)->dict:
+            "Health of the model as it ends the trial, with validation-fold agreement (`remeasure=False`: the weights are those of the last probe)."
+            rows, per_fold = fold_rows(len(data.y_val))
+            if not len(rows): return self._assess(remeasure=remeasure)
+            run = (self.params or {}).get("evaluate_batches")  # hpo-kit's `loop.fit`: its traced validation pass, in one call
+            if run is not None: right = run(rows)[:, 2].reshape(5, -1).sum(1)
+            else:  # another fit: eager calls in chunks (model.predict would trace a new function per trial, and TF warns about the retracing)
+                hit = np.concatenate([np.asarray(self.model(data.x_val[i:i + 512], training=False)).argmax(1) for i in range(0, len(data.x_val), 512)]) == data.y_val
+                right = hit[rows].reshape(5, -1).sum(1)
+            return self._assess(([float(r) / per_fold for r in right], per_fold), remeasure)
     return HealthMonitor()

@@ -43,7 +43,7 @@ def counts(t)->bool:
 def trial_rows(study, names:list[str]|None=None)->list[dict]:
     "One row per trial: number, state, value (one column per objective of a multi-objective study), epochs, timings, size, memory, reason, health scores, diagnosis, then the parameters."
     rows, names = [], names or ["value"]
-    for t in study.trials:
+    for t in study.get_trials(deepcopy=False):  # read only: Optuna's copy of every trial would cost O(trials) per call
         a = t.user_attrs
         vals = t.values or []
         row = dict(number=t.number, state="SKIPPED" if is_skipped(t) else t.state.name, value=_fmt(vals[0]) if len(vals) == 1 else "",
@@ -138,7 +138,7 @@ def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:
                    best_params=(best.user_attrs.get("params") or best.params) if best else None,
                    best_health=best.user_attrs.get("health") if best else None, best_diagnosis=best.user_attrs.get("diagnosis") if best else None,
                    **_final_fields(final if final is not None else old.get("final"), best),
-                   wall_seconds=round(wall_seconds, 2), epochs_trained=sum(int(t.user_attrs.get("epochs", 0)) for t in study.trials if counts(t)),
+                   wall_seconds=round(wall_seconds, 2), epochs_trained=sum(int(t.user_attrs.get("epochs", 0)) for t in study.get_trials(deepcopy=False) if counts(t)),
                    epoch_budget=config.trials * config.max_epochs, trials=states,
                    devices=devices or old.get("devices"), versions=versions(), updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     if data is not None:

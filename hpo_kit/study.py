@@ -147,7 +147,7 @@ def _take_over(trial, original:int, root:Path, folder:Path):
     if not (Path(root) / "trials" / str(original)).is_dir():
         print(f"hpo-kit: the folder of interrupted trial {original} is gone; its retry {trial.number} starts from its first epoch.", file=sys.stderr)
     carry_over(trial_dir(root, original), folder)
-    for k, v in trial.study.trials[original].system_attrs.items():
+    for k, v in trial.study.get_trials(deepcopy=False)[original].system_attrs.items():
         if k.startswith("completed_rung_"): trial.study._storage.set_trial_system_attr(trial._trial_id, k, v)
 
 class _Skipped(Exception):
@@ -253,7 +253,7 @@ def _run_trials(study, objective, callbacks, config:StudyConfig, t0:float):
         if what == "wait":  # other workers' trials would meet the budget, unless their workers died: then they come back as retries
             fail_stale_trials(study); time.sleep(HEARTBEAT_SECONDS); continue
         study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
-        last = study.trials[-1]
+        last = study.get_trials(deepcopy=False)[-1]
         skips = skips + 1 if is_skipped(last) else 0
         broken = broken + 1 if str(last.user_attrs.get("reason", "")).startswith("ModelFnError") else 0
         if broken >= MAX_BROKEN: raise ConfigError(f"{MAX_BROKEN} trials in a row: {last.user_attrs['reason'][len('ModelFnError: '):]}")

@@ -15,7 +15,7 @@ from .own_model import COMPILED_ATTR, make_model, own_params, trainable_count
 from .diagnosis import diagnose, diagnosis_markdown
 from .health import chance_level
 from .objectives import TrialOutcome, epoch_value, monitor, needs_latency
-from .loop import fit
+from .loop import fit, gradients_released
 from .pipeline import eval_dataset, predict_proba, train_dataset
 from .probe import health_monitor, health_record
 from .storage import append_row, write_atomic
@@ -103,9 +103,9 @@ def _latency_ms(model, x)->float:
     return (time.perf_counter() - t) * 1000 / len(x)
 
 # %% ../nbs/11_train.ipynb #113ae9dc
-def _final_health(trial, monitor, params, folder, outcome:TrialOutcome, stop_reason:str|None=None):
+def _final_health(trial, monitor, params, folder, outcome:TrialOutcome, stop_reason:str|None=None, remeasure:bool=True):
     if monitor is None or not monitor.rows: return
-    h = outcome.health = monitor.final()
+    h = outcome.health = monitor.final(remeasure)
     found = diagnose(h, params)
     if stop_reason and "under mixed_float16" in stop_reason:
         found.insert(0, f"Training overflowed float16 (largest value {FLOAT16_MAX:,.0f}) under mixed_float16: run this configuration "
@@ -149,6 +149,7 @@ def _fit(model, fit_args:dict, params, n_params:int, devices, emit, trial):
         with devices.scope(): return fit(model, **fit_args)  # XLA fails while compiling the first step: nothing was trained
 
 # %% ../nbs/11_train.ipynb #e8f99221
+@gradients_released()
 def train_trial(trial, # an Optuna trial (reports and prunes through it)
                 params:dict, # the architecture and recipe, from `suggest_params`
                 data, # the `Dataset`
@@ -161,7 +162,7 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
     "Train one model; return `(model, TrialOutcome)`, or raise `optuna.TrialPruned` with the reason recorded."
     from hpo_kit.devices import setup_devices
     keras = import_keras(); t0 = time.perf_counter()
-    keras.backend.clear_session()  # frees earlier trials' graphs; its gc.collect costs 0.35 s, but without it TensorFlow's state grows and every later trial slows down
+    keras.backend.clear_session()  # Keras's global state, and a gc.collect that frees the last trial's graphs (about 30 ms on digits)
     devices = devices or setup_devices(config)
     devices.apply()
     seed = None if config.seed is None else config.seed + trial.number
@@ -188,8 +189,9 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
     outcome.history = cb.rows
     outcome.fit_seconds = sum(float(r.get("seconds", 0)) for r in cb.rows)
     trial.set_user_attr("learned", max((r.get("val_accuracy", 0.0) for r in cb.rows), default=0.0) > _band(chance, len(data.y_val)))
-    restore_best(model, folder)
-    _final_health(trial, health, params, folder, outcome, cb.stop_reason)
+    kept = bool(cb.rows) and early.best_epoch == cb.rows[-1]["epoch"]  # the model holds its best epoch already
+    if not kept: restore_best(model, folder)
+    _final_health(trial, health, params, folder, outcome, cb.stop_reason, remeasure=not (kept and health and health.last_epoch == early.best_epoch))
     write_architecture(folder, model, params, trial.number, record=arch)  # now with every epoch's health
     last = len(outcome.history)
     if cb.stop_reason: _stop_early(trial, outcome, t0, cb.stop_reason)

@@ -90,3 +90,15 @@ def test_a_trial_left_running_by_a_dead_process_is_retried(tmp_path):
     assert res.summary["trials"] == {"FAIL": 1, "COMPLETE": 2}  # the interrupted trial does not count toward the 2
     assert table[1]["activation"] == "elu" and table[1]["filters"] == "16"  # same parameters
     assert zombie.number == 0
+
+
+def test_trials_and_the_refit_leave_no_traced_graphs_behind(tmp_path):
+    "TensorFlow's gradient registry would keep every trial's training graph (about 6 MiB each on digits); a study frees them."
+    import gc
+    from hpo_kit.loop import _gradient_registry
+    custom = lambda: sum(k.startswith("CustomGradient-") for k in _gradient_registry())
+    def graphs(): gc.collect(); return sum(type(o).__name__ == "FuncGraph" for o in gc.get_objects())
+    run_study(StudyConfig(trials=1, max_epochs=1, output=str(tmp_path / "warm"), seed=0))  # what a process builds once
+    n, g = custom(), graphs()
+    run_study(StudyConfig(trials=3, max_epochs=2, output=str(tmp_path / "study"), seed=0))  # three trials and the refit
+    assert custom() == n and graphs() <= g
