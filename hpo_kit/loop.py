@@ -99,7 +99,8 @@ def fit(model, # a compiled Keras model (`models.compile_model`)
     run_val = epoch_runner(eval_step, validation_data, jit_compile) if validation_data is not None else None
     smoothed = getattr(model.loss, "label_smoothing", 0.0) > 0
     model.stop_training = False
-    for cb in callbacks: cb.set_model(model); cb.set_params(dict(epochs=epochs, evaluate_batches=getattr(run_val, "per_batch", None))); cb.on_train_begin()
+    per_batch = None if jit_compile else getattr(run_val, "per_batch", None)  # under XLA another batch shape would compile the step again
+    for cb in callbacks: cb.set_model(model); cb.set_params(dict(epochs=epochs, evaluate_batches=per_batch)); cb.on_train_begin()
     for epoch in range(initial_epoch, epochs):
         for cb in callbacks: cb.on_epoch_begin(epoch)
         logs = _logs(run_train(epoch))
