@@ -76,6 +76,7 @@ def epoch_runner(step, batches, jit_compile:bool=False):
     traced = tf.function(chunk, input_signature=[tf.TensorSpec([None, None], tf.int64)], autograph=False)
     def run(epoch): return _summed(traced, batches.chunks(epoch))
     run.per_batch = lambda rows: np.asarray(traced(np.asarray(rows, "int64")), np.float64)  # one call: the sums of each row of `rows`
+    run.per_batch.examples = batches.n  # the row numbers it takes are below this
     return run
 
 # %% ../nbs/04c_loop.ipynb #02ecd99e
@@ -120,7 +121,7 @@ def _gradient_registry()->dict:
 
 @contextlib.contextmanager
 def gradients_released():
-    "Drop the custom gradients TensorFlow registered for good while the block ran (also usable as a decorator)."
+    "Drop the custom gradients TensorFlow registered for good while the block ran (also usable as a decorator); see the limits above."
     registry = _gradient_registry()
     before = set(registry)
     try: yield

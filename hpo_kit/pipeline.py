@@ -41,13 +41,10 @@ class Batches:
 
     def chunks(self, epoch:int, steps:int=STEPS_PER_CALL)->list[np.ndarray]:
         "Row-index matrices covering `epoch` once, one row per batch and at most `steps` rows each; a smaller last batch comes alone."
-        return self.matrices(self.order(epoch), steps)
-
-    def matrices(self, rows:np.ndarray, steps:int=STEPS_PER_CALL)->list[np.ndarray]:
-        "Row-index matrices covering the row numbers `rows` once, as `chunks` covers an epoch."
-        bs, full = self.batch_size, len(rows) // self.batch_size
-        m = rows[:full * bs].reshape(full, bs)
-        return [m[i:i + steps] for i in range(0, full, steps)] + ([rows[full * bs:][None]] if len(rows) % bs else [])
+        o, bs = self.order(epoch), self.batch_size
+        full = self.n // bs
+        rows = o[:full * bs].reshape(full, bs)
+        return [rows[i:i + steps] for i in range(0, full, steps)] + ([o[full * bs:][None]] if self.n % bs else [])
 
     def take(self, idx):
         "The batch of rows `idx` (a tensor): inputs and labels, gathered where the tensors live."

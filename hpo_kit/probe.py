@@ -138,7 +138,7 @@ def health_monitor(data, config, params_count:int, folder:Path|None=None, histor
             rows, per_fold = fold_rows(len(data.y_val))
             if not len(rows): return self._assess(remeasure=remeasure)
             run = (self.params or {}).get("evaluate_batches")  # hpo-kit's `loop.fit`: its traced validation pass, in one call
-            if run is not None: right = run(rows)[:, 2].reshape(5, -1).sum(1)
+            if run is not None and getattr(run, "examples", None) == len(data.y_val): right = run(rows)[:, 2].reshape(5, -1).sum(1)
             else:  # another fit: eager calls in chunks (model.predict would trace a new function per trial, and TF warns about the retracing)
                 hit = np.concatenate([np.asarray(self.model(data.x_val[i:i + 512], training=False)).argmax(1) for i in range(0, len(data.x_val), 512)]) == data.y_val
                 right = hit[rows].reshape(5, -1).sum(1)

@@ -88,11 +88,12 @@ def pareto_front(study, names:list[str])->list[dict]:
             for t in sorted(study.best_trials, key=lambda t: t.number)]
 
 # %% ../nbs/12_results.ipynb #8fa539ec
-def write_best(root:Path, trial, config:StudyConfig):
-    "Copy the best trial's model to `best_model.keras` and write `best_hyperparameters.yaml`."
+def write_best(root:Path, trial, config:StudyConfig, copied:bool=False):
+    "Copy the best trial's model to `best_model.keras` (unless `copied` says it is there already) and write `best_hyperparameters.yaml`."
     root = Path(root)
-    src = root / "trials" / str(trial.number) / "model.keras"
-    if src.exists(): copy_atomic(src, root / "best_model.keras")
+    src, dst = root / "trials" / str(trial.number) / "model.keras", root / "best_model.keras"
+    same = copied and dst.exists() and src.exists() and dst.stat().st_size == src.stat().st_size
+    if src.exists() and not same: copy_atomic(src, dst)  # an unchanged copy keeps its time: a Drive mirror does not upload it again
     doc = dict(trial=trial.number, value=_fmt(trial.values[0]), objective=",".join(config.objective_names),
                fixed=dict(dataset=config.dataset, mode=config.mode, objective=config.objective,
                           activation_override=config.activation_override, max_epochs=config.max_epochs, seed=config.seed),
@@ -124,7 +125,7 @@ def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:
     root = Path(root); rows = trial_rows(study, config.objective_names)
     write_rows(root / "trials.csv", rows)
     old, best = read_summary(root), best_trial(study, config)
-    if best is not None: write_best(root, best, config)
+    if best is not None: write_best(root, best, config, copied=old.get("best_trial") == best.number)  # the summary is written after the copy
     states = {}
     for r in rows: states[r["state"]] = states.get(r["state"], 0) + 1
     names, dirs = config.objective_names, config.directions

@@ -147,7 +147,7 @@ def _take_over(trial, original:int, root:Path, folder:Path):
     if not (Path(root) / "trials" / str(original)).is_dir():
         print(f"hpo-kit: the folder of interrupted trial {original} is gone; its retry {trial.number} starts from its first epoch.", file=sys.stderr)
     carry_over(trial_dir(root, original), folder)
-    for k, v in trial.study.get_trials(deepcopy=False)[original].system_attrs.items():
+    for k, v in list(trial.study.get_trials(deepcopy=False)[original].system_attrs.items()):
         if k.startswith("completed_rung_"): trial.study._storage.set_trial_system_attr(trial._trial_id, k, v)
 
 class _Skipped(Exception):
