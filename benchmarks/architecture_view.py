@@ -9,8 +9,9 @@ import statistics, time
 
 import numpy as np
 
-from hpo_kit.architecture import architecture_3d, architecture_record
-from hpo_kit.models import import_keras
+from hpo_kit.views.network import architecture_3d
+from hpo_kit.training.architecture import architecture_record
+from hpo_kit.backend import import_keras
 
 
 def main(layers=30, epochs=20, repeats=5):

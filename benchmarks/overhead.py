@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import optuna
 
-import hpo_kit.train
+import hpo_kit.training.train
 from hpo_kit.config import StudyConfig
-from hpo_kit.storage import read_rows
+from hpo_kit.store.files import read_rows
 from hpo_kit.study import run_study
 
 FIT_CALLS = []
@@ -47,10 +47,10 @@ def _first_epoch_extra(history:Path)->float:
 def main(trials=30, max_epochs=8):
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     t_import = time.perf_counter()
-    from hpo_kit.models import import_keras
+    from hpo_kit.backend import import_keras
     import_keras()  # timed apart: a fixed cost of every process, whatever the study's size
     t_import = time.perf_counter() - t_import
-    hpo_kit.train.fit = _timed(hpo_kit.train.fit)
+    hpo_kit.training.train.fit = _timed(hpo_kit.training.train.fit)
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
         res = run_study(StudyConfig(trials=trials, max_epochs=max_epochs, pruner="none", refit=False, output=out, seed=0))

@@ -13,7 +13,7 @@ from unittest import mock
 import optuna
 
 from hpo_kit.config import StudyConfig
-from hpo_kit.panel import LiveCharts
+from hpo_kit.views.live import LiveCharts
 from hpo_kit.study import run_study
 
 

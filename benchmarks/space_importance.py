@@ -17,11 +17,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 import optuna
 
 import tasks
-from hpo_kit.config import ACTIVATIONS, StudyConfig
+from hpo_kit.config.choices import ACTIVATIONS
+from hpo_kit.config import StudyConfig
 from hpo_kit.data import from_arrays
-from hpo_kit.models import import_keras_quietly
-from hpo_kit.space import SPACE
-from hpo_kit.storage import journal_storage
+from hpo_kit.backend import import_keras_quietly
+from hpo_kit.config.params import SPACE
+from hpo_kit.store.journal import journal_storage
 from hpo_kit.study import run_study
 
 

@@ -19,11 +19,12 @@ import optuna
 
 from hpo_kit.config import StudyConfig
 from hpo_kit.data import load_dataset
-from hpo_kit.devices import setup_devices
-from hpo_kit.models import build_model, compile_model, import_keras
-from hpo_kit.pipeline import eval_dataset, train_dataset
-from hpo_kit.space import baseline_params
-from hpo_kit.train import train_trial
+from hpo_kit.training.devices import setup_devices
+from hpo_kit.training.models import build_model, compile_model
+from hpo_kit.backend import import_keras
+from hpo_kit.training.pipeline import eval_dataset, train_dataset
+from hpo_kit.search.space import baseline_params
+from hpo_kit.training.train import train_trial
 
 
 def _median_epoch(ends:list)->float:
@@ -37,7 +38,7 @@ def plain_fit(data, params, epochs)->float:
     ends = [time.perf_counter()]
     stamp = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: ends.append(time.perf_counter()))
     m = build_model(params, data); compile_model(m, params, -(-len(data.y_train) // params["batch_size"]), epochs)
-    m.fit(train_dataset(data, params["batch_size"], 0).dataset(), validation_data=eval_dataset(data).dataset(), epochs=epochs, verbose=0, callbacks=[stamp])
+    m.fit(train_dataset(data, params["batch_size"], 0).dataset(), validation_data=eval_dataset(data).dataset(), epochs=epochs, verbose=0, callbacks=[stamp], shuffle=False)
     return _median_epoch(ends)
 
 
@@ -45,7 +46,7 @@ def trial_epoch(data, params, epochs, **options)->float:
     "Median epoch of an hpo-kit trial under `options` (health_every, precision, jit_compile)."
     config = StudyConfig(max_epochs=epochs, patience=epochs, pruner="none", seed=0, **({"health_every": 0} | options))
     ends = [time.perf_counter()]
-    emit = lambda kind, **e: ends.append(time.perf_counter()) if kind == "epoch_end" else None
+    emit = lambda e: ends.append(time.perf_counter()) if e["event"] == "epoch_end" else None
     trial = optuna.create_study(direction="maximize").ask()
     with tempfile.TemporaryDirectory() as d:
         train_trial(trial, params, data, config, Path(d), emit, setup_devices(config))

@@ -19,7 +19,7 @@ import optuna
 import peers, tasks
 from hpo_kit.config import StudyConfig, parse_options
 from hpo_kit.data import from_arrays
-from hpo_kit.models import import_keras_quietly
+from hpo_kit.backend import import_keras_quietly
 from hpo_kit.study import run_study
 
 TOOLS = ("hpo-kit", "kt-random", "kt-bayesian", "kt-hyperband", "optuna-tpe")

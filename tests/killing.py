@@ -4,8 +4,9 @@ from pathlib import Path
 
 import optuna
 
-from hpo_kit.checkpoint import latest_checkpoint
-from hpo_kit.storage import journal_storage, read_rows
+from hpo_kit.training.checkpoint import latest_checkpoint
+from hpo_kit.store.journal import journal_storage
+from hpo_kit.store.files import read_rows
 
 
 def launch(args):

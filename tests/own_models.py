@@ -71,3 +71,62 @@ def huge(hp, data):
 
 
 not_a_function = 42
+
+
+def _small_cnn(hp, data):
+    inp = keras.Input(data.input_shape)
+    x = L.Conv2D(hp.Int("width", 8, 8), 3, activation="relu", name="conv")(inp)
+    return inp, L.Dense(data.num_classes, activation="softmax", name="output")(L.Flatten()(x))
+
+
+def focal_cnn(hp, data):
+    "Compiled with Keras's categorical focal loss (one-hot labels) and accuracy."
+    inp, out = _small_cnn(hp, data)
+    model = keras.Model(inp, out)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=keras.losses.CategoricalFocalCrossentropy(), metrics=["accuracy"])
+    return model
+
+
+def top3_cnn(hp, data):
+    "Compiled with the sparse cross-entropy and a second metric, top-3 accuracy."
+    inp, out = _small_cnn(hp, data)
+    model = keras.Model(inp, out)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k=3, name="top3")])
+    return model
+
+
+class Penalized(keras.Model):
+    "A functional model whose own `train_step` adds an L2 penalty to the compiled loss, and logs the loss and the penalty."
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loss_tracker, self.penalty_tracker = keras.metrics.Mean(name="loss"), keras.metrics.Mean(name="penalty")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.penalty_tracker]
+
+    def train_step(self, data):
+        import tensorflow as tf
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            penalty = 1e-3 * tf.add_n([tf.reduce_sum(tf.square(w)) for w in self.trainable_weights if len(w.shape) > 1])
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred) + penalty
+        self.optimizer.apply(tape.gradient(loss, self.trainable_weights), self.trainable_weights)
+        self.loss_tracker.update_state(loss)
+        self.penalty_tracker.update_state(penalty)
+        return {"loss": self.loss_tracker.result(), "penalty": self.penalty_tracker.result()}
+
+    def test_step(self, data):
+        x, y = data
+        self.loss_tracker.update_state(self.compute_loss(x=x, y=y, y_pred=self(x, training=False)))
+        return {"loss": self.loss_tracker.result()}
+
+
+def penalized_cnn(hp, data):
+    "A subclass overriding `train_step` (see `Penalized`), compiled with the sparse cross-entropy."
+    inp, out = _small_cnn(hp, data)
+    model = Penalized(inp, out)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+    return model

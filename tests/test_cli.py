@@ -1,6 +1,5 @@
 """The hpo-kit command as a user runs it: a real subprocess, real training on the bundled digits."""
-import csv, json, os, subprocess, sys
-from pathlib import Path
+import csv, json, subprocess
 
 import keras
 import numpy as np

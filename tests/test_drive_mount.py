@@ -3,7 +3,7 @@
 import os, shutil, signal, subprocess, time
 
 from hpo_kit.config import StudyConfig
-from hpo_kit.storage import read_rows
+from hpo_kit.store.files import read_rows
 from hpo_kit.study import run_study
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from hpo_kit.cli import main
 from hpo_kit.data import DataError, from_arrays
-from hpo_kit.storage import read_rows
+from hpo_kit.store.files import read_rows
 
 RNG = np.random.default_rng(0)
 IMG, LAB = RNG.integers(0, 255, (60, 8, 8)).astype(np.uint8), np.arange(60) % 3
@@ -197,7 +197,7 @@ def test_refused_folder(copy, damage, command, words):
 
 
 def test_folder_in_use_by_another_process(copy):
-    holder = subprocess.Popen([sys.executable, "-c", "from hpo_kit.storage import folder_lock; from hpo_kit.config import StudyConfig\n"
+    holder = subprocess.Popen([sys.executable, "-c", "from hpo_kit.store.lock import folder_lock; from hpo_kit.config import StudyConfig\n"
                                f"import time\nwith folder_lock({str(copy)!r}, StudyConfig()): print('held', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True)
     try:

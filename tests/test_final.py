@@ -6,8 +6,9 @@ import optuna
 
 from hpo_kit.config import StudyConfig
 from hpo_kit.data import load_dataset
-from hpo_kit.models import count_params, import_keras
-from hpo_kit.storage import read_rows
+from hpo_kit.training.models import count_params
+from hpo_kit.backend import import_keras
+from hpo_kit.store.files import read_rows
 from hpo_kit.study import run_study
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -95,9 +96,31 @@ def test_the_search_never_reads_the_test_split(tmp_path):
     assert data.test_reads - start == 3  # without refit the final model is the best trial's own: one read
 
 
+MOMENTS = [("study_started", None), ("checkpoint_saved", 1), ("trial_finished", None), ("final_started", None), ("refit_epoch", 1)]
+
+
+def test_an_interrupted_study_never_reads_the_test_split(tmp_path):
+    "Interrupted before, during and after its trials, and during its final model's refit: no interruption reads the test split."
+    data, fired = load_dataset("digits"), []
+    start, cfg = data.test_reads, StudyConfig(trials=2, max_epochs=2, pruner="none", output=str(tmp_path))
+    for kind, at in MOMENTS:
+        def stop(e, kind=kind, at=at):
+            if e["event"] == kind and at in (None, e.get("epoch", e.get("trial"))):
+                fired.append(kind)
+                raise KeyboardInterrupt
+        try: res = run_study(cfg, on_event=stop, data=data)
+        except KeyboardInterrupt: res = None  # before its trials started: the interrupt reaches the caller
+        assert res is None or res.interrupted, kind
+        assert data.test_reads == start, (kind, data.test_reads - start)
+    assert fired == [k for k, _ in MOMENTS]  # every moment came, in this order
+    done = run_study(cfg, data=data)
+    assert not done.interrupted and done.summary["final"]["kind"] == "refit"
+    assert data.test_reads - start == 2  # then once for the best trial's model, once for the final model
+
+
 def test_count_params_matches_keras_for_the_default_spaces():
-    from hpo_kit.models import build_model
-    from hpo_kit.space import suggest_params
+    from hpo_kit.training.models import build_model
+    from hpo_kit.search.space import suggest_params
     data = load_dataset("digits")
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=5))
     for _ in range(10):

@@ -1,15 +1,15 @@
 """storage=gdrive://: a whole study round-trips through the real PyDrive2 client against the loopback Drive v2
 emulator in drive_emulator.py, with injected 503 and 429 answers; no duplicate files however often it mirrors;
 a resume onto an empty local disk from the Drive copy alone; credentials never land anywhere."""
-import hashlib, json, shutil
+import json, shutil
 from pathlib import Path
 
 import pytest
 
 from drive_emulator import DriveEmulator
 from hpo_kit.config import ConfigError, StudyConfig
-from hpo_kit.gdrive import DriveApiMirror
-from hpo_kit.storage import read_rows
+from hpo_kit.store.gdrive import DriveApiMirror
+from hpo_kit.store.files import read_rows
 from hpo_kit.study import run_study
 
 SECRETS = ("BEGIN PRIVATE KEY", "key-id-SECRET-123", "at-SECRET-789")

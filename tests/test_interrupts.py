@@ -1,6 +1,6 @@
 """Interrupts and faults of a real `hpo-kit run`: SIGINT and SIGTERM at random moments, a second SIGINT while stopping,
 two processes on one study folder, and a disk that fills up mid-study (a small tmpfs)."""
-import os, random, signal, subprocess, time
+import os, random, signal, subprocess, time, warnings
 from pathlib import Path
 
 import pytest
@@ -87,8 +87,13 @@ def _fill(disk: Path):
 def test_disk_full_then_resume(tmp_path):
     "The disk (a 64 MB tmpfs) fills up after the first trial: one clear message; after space is freed, it resumes and loses nothing."
     disk = tmp_path / "disk"; disk.mkdir()
-    if os.geteuid() != 0 or _mount(disk, "64m").returncode != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs as root; this machine does too)")
+    mounted = os.geteuid() == 0 and _mount(disk, "64m")
+    if not mounted or mounted.returncode != 0:
+        why = "not running as root" if os.geteuid() != 0 else f"mount failed: {mounted.stderr.strip()[:200]}"
+        msg = f"NOT RUN: the disk-full test needs to mount a 64 MB tmpfs ({why}); run the tests as root to cover it"
+        if os.environ.get("HPO_KIT_ALL_TESTS"): pytest.fail(msg + " (HPO_KIT_ALL_TESTS is set, as .ci/run sets it: every test must run)")
+        warnings.warn(msg)  # in the summary of every run, beside the skip
+        pytest.skip(msg)
     try:
         root = disk / "digits-simple"
         proc = launch(RUN + [f"output={disk}"])

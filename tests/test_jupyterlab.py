@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from hpo_kit.report import build_report
+from hpo_kit.views.report import build_report
 
 TUTORIALS = Path(__file__).parent.parent / "nbs" / "tutorials"
 OUT = Path(os.environ.get("HPO_KIT_TEST_OUTPUT", Path(__file__).parent.parent / "test-output"))

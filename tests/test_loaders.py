@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hpo_kit.data import load_dataset, from_arrays, REGISTRY, DataError
-from hpo_kit.gtsrb import load_gtsrb
+from hpo_kit.data.gtsrb import load_gtsrb
 import fixtures
 
 
@@ -110,7 +110,7 @@ def test_npz_missing_keys_is_a_clear_error(tmp_path):
 def test_gtsrb_md5_check_sets_a_damaged_archive_aside(keras_home, monkeypatch):
     "Keras's real md5 comparison: intact archives load; one cut in half is set aside and, offline, named in one DataError."
     import hashlib
-    import hpo_kit.gtsrb as g
+    import hpo_kit.data.gtsrb as g
     folder = keras_home / "datasets" / "gtsrb"
     shutil.rmtree(folder, ignore_errors=True)
     fixtures.write_gtsrb(keras_home / "datasets")

@@ -2,7 +2,7 @@
 define-by-run) from an importable module, each run with `hpo-kit run model=...` for 6 trials with median pruning,
 killed with SIGKILL mid-trial, resumed from its last epoch, then reported, exported and bundled. Then every way a model
 function or an own-model `space` can be wrong, each rejected or recorded with a message naming the problem."""
-import contextlib, io, json, os, signal, subprocess
+import contextlib, io, json, math, os, signal, subprocess
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,8 @@ import yaml
 
 import own_models
 from hpo_kit.config import ConfigError, StudyConfig
-from hpo_kit.storage import read_rows
+from hpo_kit.config.choices import HEALTH_METRICS
+from hpo_kit.store.files import read_rows
 from hpo_kit.study import resume_study, run_study
 from killing import assert_epochs_kept, counted, durable_epochs, epochs_written, trials, wait_for
 
@@ -63,8 +64,13 @@ def test_own_model_study_survives_a_kill_and_ships(tmp_path, fn):
     final = own_models.keras.saving.load_model(root / "final_model.keras", compile=False)
     trainable = sum(int(np.prod(v.shape)) for v in final.trainable_weights)
     assert summary["final"]["kind"] == "refit" and trainable == int(best["params_count"])  # the refit rebuilt the same architecture
-    health = [float(r["health_overall"]) for r in rows if r["state"] == "COMPLETE"]
-    assert health and all(0 < h <= 1 for h in health)  # the probe read the own layers (GRU, residual adds)
+    record = json.loads((root / "trials" / best["number"] / "health.jsonl").read_text().splitlines()[-1])
+    recurrent = "bi_gru" if summary["best_params"].get("bidirectional") else "gru"
+    units, weighted = ({"stem", "block0_a", "block0_out"}, {"stem", "block0_a", "block0_b", "output"}) if fn == "residual_cnn" else \
+                      ({recurrent}, {recurrent, "output"})
+    assert units <= set(record["dead"]) and weighted <= set(record["grad_rms"]), record  # the probe read the own layers
+    scores = [float(best[f"health_{m}"]) for m in HEALTH_METRICS]
+    assert all(math.isfinite(v) for v in scores) and math.isclose(float(best["health_overall"]), sum(scores) / 6, abs_tol=1e-9)
 
     for command in (["report", str(root)], ["export", str(root)], ["bundle", str(root)]):
         r = hpo(*command)

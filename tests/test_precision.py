@@ -6,7 +6,7 @@ import json, math, subprocess, sys
 import pytest
 
 from hpo_kit.config import StudyConfig
-from hpo_kit.storage import read_rows
+from hpo_kit.store.files import read_rows
 from hpo_kit.study import run_study
 
 
@@ -52,10 +52,10 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import keras
 from hpo_kit.config import StudyConfig
 from hpo_kit.data import load_dataset
-from hpo_kit.loop import fit
-from hpo_kit.models import build_model, compile_model
-from hpo_kit.pipeline import eval_dataset, predict_proba, train_dataset
-from hpo_kit.space import baseline_params
+from hpo_kit.training.loop import fit
+from hpo_kit.training.models import build_model, compile_model
+from hpo_kit.training.pipeline import eval_dataset, predict_proba, train_dataset
+from hpo_kit.search.space import baseline_params
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 data = load_dataset("digits")
 p = baseline_params(data, StudyConfig()) | dict(batch_size=64)

@@ -1,7 +1,6 @@
 """Results people keep: optuna-dashboard reads the journal; the report renders offline in headless Chromium;
 plot_mode decides the per-trial figures; exports reload and reproduce the best model's predictions."""
 import json, os, re, subprocess, zipfile
-from io import BytesIO
 from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 
 from hpo_kit.config import StudyConfig
-from hpo_kit.storage import read_rows
+from hpo_kit.store.files import read_rows
 from hpo_kit.study import run_study
 
 OUT = Path(os.environ.get("HPO_KIT_TEST_OUTPUT", Path(__file__).parent.parent / "test-output"))
@@ -39,7 +38,7 @@ def test_optuna_dashboard_opens_the_journal(study):
 
 @pytest.mark.parametrize("mode,expect", [("none", 0), ("best", 1), ("all", 3)])
 def test_plot_mode_decides_per_trial_figures(study, mode, expect):
-    from hpo_kit.report import build_report
+    from hpo_kit.views.report import build_report
     cfg = (study / "config.yaml").read_text()
     (study / "config.yaml").write_text(re.sub(r"plot_mode: \w+", f"plot_mode: {mode}", cfg))
     try: text = build_report(study).read_text()
@@ -49,7 +48,7 @@ def test_plot_mode_decides_per_trial_figures(study, mode, expect):
 
 def test_report_renders_offline_in_chromium(study):
     from playwright.sync_api import sync_playwright
-    from hpo_kit.report import build_report
+    from hpo_kit.views.report import build_report
     report = build_report(study)
     OUT.mkdir(parents=True, exist_ok=True)
     errors, requests = [], []

@@ -9,8 +9,8 @@ again), in the trial that finally holds it; finished trials never change; the st
 checkpoints left."""
 import random, signal, subprocess, time
 
-from hpo_kit.checkpoint import latest_checkpoint
-from hpo_kit.storage import read_rows
+from hpo_kit.training.checkpoint import latest_checkpoint
+from hpo_kit.store.files import read_rows
 from killing import assert_epochs_kept, counted, durable_epochs, epochs_written, last_retry, launch, trials, wait_for
 
 TRIALS, EPOCHS, KILLS = 8, 5, 20

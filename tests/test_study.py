@@ -1,15 +1,14 @@
 """run_study through the Python API: events, failures that do not stop the study, NaN, interrupts, recovery."""
-import dataclasses, json
-from pathlib import Path
+import dataclasses
 
 import numpy as np
 import optuna
-import pytest
 
 from hpo_kit.config import StudyConfig
 from hpo_kit.data import load_dataset
-from hpo_kit.storage import journal_storage, read_rows
-from hpo_kit.study import open_study, run_study
+from hpo_kit.store.files import read_rows
+from hpo_kit.study.open import open_study
+from hpo_kit.study import run_study
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -81,7 +80,7 @@ def test_a_trial_left_running_by_a_dead_process_is_retried(tmp_path):
                              activation="elu", dense_layers=0, dropout=0.1, optimizer="adam", learning_rate=3e-3,
                              batch_size=32, schedule="constant", label_smoothing=0.0, clipnorm=2.0))
     zombie = study.ask()  # as if a process had started it, sampled its parameters and died
-    from hpo_kit.space import suggest_params
+    from hpo_kit.search.space import suggest_params
     suggest_params(zombie, load_dataset("digits"), cfg)
     res = run_study(cfg)
     table = read_rows(res.root / "trials.csv")
@@ -95,7 +94,7 @@ def test_a_trial_left_running_by_a_dead_process_is_retried(tmp_path):
 def test_trials_and_the_refit_leave_no_traced_graphs_behind(tmp_path):
     "TensorFlow's gradient registry would keep every trial's training graph (about 6 MiB each on digits); a study frees them."
     import gc
-    from hpo_kit.loop import _gradient_registry
+    from hpo_kit.training.loop import _gradient_registry
     custom = lambda: sum(k.startswith("CustomGradient-") for k in _gradient_registry())
     def graphs(): gc.collect(); return sum(type(o).__name__ == "FuncGraph" for o in gc.get_objects())
     run_study(StudyConfig(trials=1, max_epochs=1, output=str(tmp_path / "warm"), seed=0))  # what a process builds once

@@ -7,7 +7,7 @@ import optuna
 import pytest
 
 from hpo_kit.config import ConfigError, StudyConfig
-from hpo_kit.storage import optuna_storage
+from hpo_kit.store.journal import optuna_storage
 
 TRIALS = 6
 
