@@ -4,7 +4,7 @@
 
 # %% ../nbs/52_cli.ipynb #eb37bb70
 from __future__ import annotations
-import argparse, os, sys
+import argparse, os, sys, time
 from dataclasses import fields
 from pathlib import Path
 from tqdm.auto import tqdm
@@ -19,6 +19,7 @@ from .store.files import read_rows, write_atomic
 from .search.results import final_label, read_summary
 from .training.export import export_model
 from .study import resume_config, run_study, worker_config
+from .study.plan import plan, plan_lines
 from .views.network import VIEW_FORMATS, export_view
 from .views.preview import describe_dataset, image_grid, png_bytes, word_index
 from .views.report import build_report, bundle
@@ -30,7 +31,7 @@ __all__ = ['BUDGET_HELP', 'Progress', 'format_result', 'main']
 class Progress:
     "A tqdm progress bar driven by study events."
     def __init__(self, config:StudyConfig, file=None):
-        self.config, self.file, self.bar, self.best = config, file or sys.stderr, None, None
+        self.config, self.file, self.bar, self.best, self.ends = config, file or sys.stderr, None, None, None
         self.label = "score" if config.mode == "health" else config.objective_names[0]
 
     def __call__(self, e:dict):
@@ -42,16 +43,22 @@ class Progress:
             self.bar.set_description(f"trial {e['trial']}")
         elif kind == EpochEnd.name:
             val = e["metrics"].get("val_accuracy", float("nan"))
-            self.bar.set_postfix_str(f"epoch {e['epoch']}/{self.config.max_epochs} val_acc {val:.3f} | best {self._best()}")
+            self.bar.set_postfix_str(f"epoch {e['epoch']}/{self.config.max_epochs} val_acc {val:.3f} | best {self._best()}{self._eta()}")
         elif kind == TrialFinished.name:
-            self.best = e["best_value"]
+            self.best, self.ends = e["best_value"], None if e.get("eta") is None else time.monotonic() + e["eta"]
             self.bar.update(1)
-            self.bar.set_postfix_str(f"last {e['state'].lower()} | best {self._best()}")
+            self.bar.set_postfix_str(f"last {e['state'].lower()} | best {self._best()}{self._eta()}")
         elif kind == StudyFinished.name:
             self.bar.close()
 
     def _best(self)->str:
         return "-" if self.best is None else f"{self.label}={self.best:.4f}"
+
+    def _eta(self)->str:
+        "When the study should end, as its last finished trial planned it."
+        if self.ends is None: return ""
+        m, sec = divmod(max(0, round(self.ends - time.monotonic())), 60)
+        return f" | study ends in ~{m // 60}h{m % 60:02d}m" if m >= 60 else f" | study ends in ~{m}m{sec:02d}s"
 
 # %% ../nbs/52_cli.ipynb #afa344b1
 def _diagnoses(root, best:int|None, most:int=12)->list[str]:
@@ -108,8 +115,10 @@ BUDGET_HELP = """the budget: a study trains at most trials x max_epochs epochs, 
   Each trial trains up to max_epochs epochs; pruning, early stopping and the stop of a model stuck at chance
   end trials sooner, and the epochs they save go to more trials while a whole trial's max_epochs remain.
   Then the best configuration is trained again on training + validation data (refit) and scored once on the test
-  split. timeout stops starting new trials after that many seconds. Running the command again with a larger
-  trials continues the study."""
+  split. timeout stops starting new trials after that many seconds. time_budget=20m (or 90s, 1h30m) ends the
+  whole study, final model included, within that wall time: trials are planned to fit, and a trial that would
+  overrun stops, to continue in a later run. Running the command again with a larger trials or time_budget
+  continues the study."""
 
 def _options_epilog()->str:
     rows = [f"  {f.name:<20} default {f.default!r:<12} {HELP[f.name]}" for f in fields(StudyConfig)]
@@ -124,9 +133,13 @@ def _study_commands(sub, quiet):
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("options", nargs="*", metavar="key=value", help="study options (listed below)")
     run.add_argument("--config", metavar="YAML", help="read options from a YAML file; key=value pairs override it")
+    pl = sub.add_parser("plan", help="what the budget buys on this machine: two models measured, then the trials that fit time_budget",
+                        epilog=_options_epilog(), parents=[quiet], formatter_class=argparse.RawDescriptionHelpFormatter)
+    pl.add_argument("options", nargs="*", metavar="key=value", help="the study's options, as for run (listed below)")
+    pl.add_argument("--config", metavar="YAML", help="read options from a YAML file; key=value pairs override it")
     res = sub.add_parser("resume", help="continue a study folder with its saved configuration", parents=[quiet])
     res.add_argument("folder", help="the study folder (holds config.yaml)")
-    res.add_argument("options", nargs="*", metavar="key=value", help="only trials, timeout, refit, ensemble, storage and credentials may change")
+    res.add_argument("options", nargs="*", metavar="key=value", help="only trials, timeout, time_budget, refit, ensemble, storage and credentials may change")
     wk = sub.add_parser("worker", help="join a study in a shared PostgreSQL storage as one more worker", parents=[quiet])
     wk.add_argument("options", nargs="*", metavar="key=value", help="storage=postgresql://... and study=NAME (required); output=DIR")
 
@@ -167,6 +180,11 @@ def _run(config:StudyConfig, quiet:bool)->int:
         print(f"Nothing to run: the budget of {config.trials} trials x {config.max_epochs} epochs is spent "
               f"({s.get('epochs_trained')} epochs trained). Raise trials= to continue the study; its results are below.")
     print(format_result(result))
+    return 0
+
+def _plan(config:StudyConfig)->int:
+    import_keras_quietly()
+    print("\n".join(plan_lines(plan(config), config)))
     return 0
 
 def _resume_config(folder:str, options:list[str])->StudyConfig:
@@ -220,7 +238,8 @@ def _command(args)->int:
     if args.command == "worker": return _run(_worker_config(args.options), args.quiet)
     if args.command in ("report", "export", "bundle"): return _output(args)
     base = config_from_yaml(args.config) if args.config else None
-    return _run(config_from(parse_options(args.options), base=base), args.quiet)
+    config = config_from(parse_options(args.options), base=base)
+    return _plan(config) if args.command == "plan" else _run(config, args.quiet)
 
 # %% ../nbs/52_cli.ipynb #9d80c5d3
 def _say(line:str):

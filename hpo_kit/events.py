@@ -56,9 +56,10 @@ class XlaFallback(Event):
 # %% ../nbs/03_events.ipynb #c9989546
 class TrialFinished(Event):
     name, when = "trial_finished", "a trial ended, in any state"
-    fields = dict(trial="its number", state="COMPLETE, PRUNED, FAIL or SKIPPED", value="the first of `values`", values="its objective values",
+    fields = dict(trial="its number", state="COMPLETE, PRUNED, FAIL, SKIPPED or OUT_OF_TIME", value="the first of `values`", values="its objective values",
                   reason="why it ended, if not complete", epochs="epochs trained", seconds="its wall time",
-                  best_value="the study's best value so far", best_trial="the study's best trial so far", health="its health scores")
+                  best_value="the study's best value so far", best_trial="the study's best trial so far", health="its health scores",
+                  eta="seconds until the study should end, as planned now (`search.budget.eta`), or None")
 
 class FinalStarted(Event):
     name, when = "final_started", "the search is over; the final model is built"

@@ -42,9 +42,14 @@ def test_datasets_lists_modality_and_shape():
     assert "image" in lines["cifar10"] and "32x32x3" in lines["cifar10"] and "text" in lines["imdb"]
 
 
+# Batch 16 on digits: 72 steps an epoch, so the pruner may judge a trial from its third epoch (MIN_STEPS, 200 steps) of six,
+# as when this acceptance run was written; the automatic batch size on digits is now 32 (36 steps: the sixth epoch).
+BATCH_16 = "space={batch_size: 16}"
+
+
 def test_acceptance_run_then_continue(tmp_path):
     """The issue's acceptance run: 10 trials of 6 epochs on digits with the median pruner, then 2 more."""
-    r = hpo("run", "dataset=digits", "trials=10", "max_epochs=6", "seed=0", "pruner=median", f"output={tmp_path}")
+    r = hpo("run", "dataset=digits", "trials=10", "max_epochs=6", "seed=0", "pruner=median", BATCH_16, f"output={tmp_path}")
     assert r.returncode == 0, r.stderr[-2000:]
     root = tmp_path / "digits-simple"
     assert f"Study folder: {root}" in r.stdout and "Best trial" in r.stdout
@@ -82,7 +87,7 @@ def test_acceptance_run_then_continue(tmp_path):
     val_acc = float(np.mean(model.predict(ds.x_val, verbose=0).argmax(1) == ds.y_val))
     assert abs(val_acc - summary["best_value"]) < 1e-4
 
-    r2 = hpo("run", "dataset=digits", "trials=12", "max_epochs=6", "seed=0", "pruner=median", f"output={tmp_path}")
+    r2 = hpo("run", "dataset=digits", "trials=12", "max_epochs=6", "seed=0", "pruner=median", BATCH_16, f"output={tmp_path}")
     assert r2.returncode == 0, r2.stderr[-2000:]
     table2 = rows(root / "trials.csv")
     keep = ("number", "state", "value", "epochs", "params_count")

@@ -19,8 +19,9 @@ def _rows(res):
 
 
 def test_the_budget_is_spent_and_never_exceeded(tmp_path):
-    # patience 1 stops trials early; the epochs they save go to more trials, up to trials x max_epochs and no further
-    cfg = StudyConfig(trials=4, max_epochs=5, patience=1, pruner="none", output=str(tmp_path), refit=False)
+    # patience 1 stops trials early; the epochs they save go to more trials, up to trials x max_epochs and no further.
+    # Batch 16: 72 steps an epoch, so early stopping may act from the third epoch of five (MIN_STEPS, 200 steps)
+    cfg = StudyConfig(trials=4, max_epochs=5, patience=1, pruner="none", output=str(tmp_path), refit=False, space={"batch_size": 16})
     res = run_study(cfg)
     rows = _rows(res)
     used = sum(int(r["epochs"]) for r in rows)

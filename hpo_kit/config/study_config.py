@@ -13,7 +13,7 @@ from .choices import (ACTIVATIONS, DATASETS, HEALTH_METRICS, JIT_CHOICES, MODES,
 from .params import check_space, normalize_space, own_model_space
 
 # %% auto #0
-__all__ = ['BUDGET_FIELDS', 'FINAL_FIELDS', 'Derived', 'StudyConfig', 'config_diff']
+__all__ = ['MAX_TIME_BUDGET', 'BUDGET_FIELDS', 'FINAL_FIELDS', 'Derived', 'StudyConfig', 'parse_duration', 'config_diff']
 
 # %% ../../nbs/config/06_study_config.ipynb #76744fa1
 class Derived:
@@ -50,6 +50,8 @@ class Derived:
         if self.pruner != "auto": return self.pruner
         return "median" if self.max_epochs >= AUTO_PRUNE_EPOCHS else "none"
 
+    budget_seconds = property(lambda self: parse_duration(self.time_budget), doc="The time budget in seconds (`time_budget` parsed), or None.")
+
     @property
     def weights(self)->dict:
         "The health weights in force: the user's, or equal."
@@ -66,6 +68,7 @@ class StudyConfig(Derived):
     trials:int=10 # total trials in the study
     max_epochs:int=10 # epoch budget of one trial
     timeout:float|None=None # seconds before no new trial starts
+    time_budget:str|float|None=None # the whole study's wall time, final model included: '20m', '90s', '1h30m' or seconds
     seed:int|None=0 # sampler, split and weight seed
     health_weight:float=0.3 # health share of the health-mode score
     activation_override:str|None=None # fixed activation, or None to search it
@@ -87,6 +90,7 @@ class StudyConfig(Derived):
     jit_compile:str="auto" # XLA: 'auto', 'true' or 'false'
     model:str|None=None # own model function 'package.module:function'; None: hpo-kit's models
     model_hash:str|None=None # hash of the model function's source (set by `run_study`)
+    warm_start:str|None=None # earlier study folders whose best configurations are tried first: 'PATH[,PATH...]' or 'auto'
 
     def __post_init__(self):
         self.space = normalize_space(self.space) if self.space else None
@@ -114,6 +118,28 @@ def _number(problems, cfg, key, kind, lo=None, hi=None, optional=False, lo_open=
     bounds = f"{'more than' if lo_open else 'at least'} {lo}" if hi is None else f"between {lo} and {hi}"
     if (lo is not None and (v <= lo if lo_open else v < lo)) or (hi is not None and v > hi):
         problems.append(f"{key}={v!r} is out of range: it must be {bounds}.")
+
+# %% ../../nbs/config/06_study_config.ipynb #e4966781
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+MAX_TIME_BUDGET = 30 * 24 * 3600  # seconds: 30 days, far past any notebook runtime
+_FORMS = "Accepted forms: 90s, 20m, 1h30m, 1.5h, or a number of seconds"
+
+def parse_duration(v)->float|None:
+    "Seconds of the duration `v` ('90s', '20m', '1h30m', '1.5h', or a number of seconds); None stays None. `ValueError` says what is wrong."
+    if v is None: return None
+    text = v.strip().lower() if isinstance(v, str) else None
+    if text is not None and re.fullmatch(r"\d+(?:\.\d+)?", text):
+        v, text = float(text), None  # '90' from a form: seconds
+    if text is not None:
+        m = _DURATION.match(text)
+        if not text or not m: raise ValueError(f"is not a duration. {_FORMS}.")
+        seconds = float(m[1] or 0) * 3600 + float(m[2] or 0) * 60 + float(m[3] or 0)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        seconds = float(v)
+    else: raise ValueError(f"is not a duration. {_FORMS}.")
+    if not seconds > 0 or not math.isfinite(seconds): raise ValueError(f"must be more than 0. {_FORMS}.")
+    if seconds > MAX_TIME_BUDGET: raise ValueError(f"is more than 30 days ({MAX_TIME_BUDGET:,} s). {_FORMS}.")
+    return seconds
 
 # %% ../../nbs/config/06_study_config.ipynb #56b5e7de
 def _validate_dataset(problems, cfg):
@@ -162,6 +188,10 @@ def _validate_goal(p:list, cfg:StudyConfig):
     _number(p, cfg, "trials", int, 1)
     _number(p, cfg, "max_epochs", int, 1)
     _number(p, cfg, "timeout", float, 0, optional=True, lo_open=True)
+    try:
+        parse_duration(cfg.time_budget)
+    except ValueError as e:
+        p.append(f"time_budget={cfg.time_budget!r} {e}")
     _number(p, cfg, "seed", int, 0, optional=True)
     _number(p, cfg, "health_weight", float, 0, 1)
 
@@ -194,6 +224,8 @@ def _validate_models(p:list, cfg:StudyConfig):
         if not (isinstance(cfg.model, str) and _MODEL_RE.match(cfg.model)):
             p.append(f"model={cfg.model!r} must name a function as 'package.module:function', e.g. model=my_models:resnet.")
         p += own_model_space(cfg.space)
+    if cfg.warm_start is not None and not (isinstance(cfg.warm_start, str) and cfg.warm_start.strip(" ,")):
+        p.append(f"warm_start={cfg.warm_start!r} must be study folders separated by commas, or auto.")
     if cfg.space and "activation" in cfg.space and cfg.activation_override:
         p.append("space sets activation and activation_override fixes it: use one of the two.")
 
@@ -217,9 +249,9 @@ def _validate(cfg:StudyConfig):
     if p: raise ConfigError("Invalid study configuration:\n  - " + "\n  - ".join(p))
 
 # %% ../../nbs/config/06_study_config.ipynb #8a92b39c
-BUDGET_FIELDS = ("trials", "timeout")
+BUDGET_FIELDS = ("trials", "timeout", "time_budget")
 FINAL_FIELDS = ("refit", "ensemble")  # decide only the final model, so a finished study may be reopened to change them
-_LOCATION_FIELDS = ("output", "study", "storage", "credentials")
+_LOCATION_FIELDS = ("output", "study", "storage", "credentials", "warm_start")  # warm_start: only where the first trials came from
 
 def config_diff(old:StudyConfig, new:StudyConfig)->list[str]:
     "Readable lines for each option that differs between `old` and `new`, budget and location aside."

@@ -4,12 +4,14 @@
 
 # %% ../../nbs/search/24_budget.ipynb #442d629b
 from __future__ import annotations
+import math, statistics
+from dataclasses import dataclass, field
 from optuna.trial import TrialState
 from ..config.study_config import StudyConfig
-from .ranking import counts
+from .ranking import OUT_OF_TIME, best_trial, counts
 
 # %% auto #0
-__all__ = ['started', 'finished', 'epochs_used', 'next_trial']
+__all__ = ['SAFETY', 'started', 'finished', 'epochs_used', 'next_trial', 'epoch_estimates', 'TimeBudget', 'eta']
 
 # %% ../../nbs/search/24_budget.ipynb #3f9dd949
 def started(study)->int:
@@ -43,3 +45,74 @@ def next_trial(study, config:StudyConfig, before:int|None=None)->str:
     left = config.trials * config.max_epochs - epochs_used(study, before) - running * config.max_epochs  # running trials may use all theirs
     if done + running < config.trials or left >= config.max_epochs: return "run"
     return "wait" if running else "stop"
+
+# %% ../../nbs/search/24_budget.ipynb #ccb73d62
+SAFETY = 1.1  # estimates of what is still to run are taken this much longer
+
+def _duration(s:float)->str:
+    return f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min"
+
+def epoch_estimates(rows:list[dict], refit_scale:float=1.0)->tuple:
+    "From a trial's epochs `rows`: (its next epoch's wall seconds, with its health probe and checkpoint; its refit's seconds), taken `SAFETY` long."
+    ends = [float(r["finished_at"]) for r in rows if r.get("finished_at") not in (None, "")]
+    gaps, secs = [b - a for a, b in zip(ends, ends[1:])], [float(r.get("seconds", 0)) for r in rows]
+    step = statistics.median(gaps) if gaps else secs[-1]  # a median: a resumed trial's gap between two runs does not count
+    return SAFETY * step, SAFETY * (secs[0] + sum(secs[1:]) * refit_scale)  # the first epoch also traced: as long as a refit's
+
+# %% ../../nbs/search/24_budget.ipynb #8b978709
+@dataclass
+class TimeBudget:
+    "A study's time budget as a run spends it: what is left, what the next trial and the final model should take, and when to stop."
+    seconds:float|None # the whole budget (`StudyConfig.budget_seconds`), or None: only trials x max_epochs bound the study
+    wall:object # `wall()`: the study's wall seconds so far, earlier runs included
+    refit_scale:float=1.0 # a refit epoch's length over a trial epoch's: training + validation examples over training examples
+    reserve:float=0.0 # seconds kept for the final model, as estimated before the running trial
+    durations:list=field(default_factory=list) # this run's trials' wall seconds, start to results written
+
+    def left(self)->float:
+        "Seconds of the budget not yet spent (inf without a time budget)."
+        return math.inf if self.seconds is None else self.seconds - self.wall()
+
+    def final_seconds(self, study, config:StudyConfig)->float:
+        "The final model's expected seconds: the best trial's fixed costs and its training time on training + validation data; 0 without a refit."
+        best = best_trial(study, config)
+        if best is None or not config.refit: return 0.0
+        fit, total = float(best.user_attrs.get("fit_seconds", 0)), float(best.user_attrs.get("seconds", 0))
+        return SAFETY * (total - fit + fit * self.refit_scale)
+
+    def trial_seconds(self, study)->float:
+        "The next trial's expected seconds: the mean of this run's last five trials, else of the study's last five that count; 0 before any."
+        recent = self.durations[-5:] or [float(t.user_attrs["seconds"]) for t in study.get_trials(deepcopy=False)
+                                         if counts(t) and "seconds" in t.user_attrs][-5:]
+        return SAFETY * sum(recent) / len(recent) if recent else 0.0
+
+    def may_start(self, study, config:StudyConfig)->bool:
+        "Whether another trial and the final model after it fit in what is left; keeps the final model's estimate for `cut`."
+        self.reserve = self.final_seconds(study, config)
+        return self.left() > self.trial_seconds(study) + self.reserve
+
+    def cut(self, rows:list[dict], refit:bool=True)->str|None:
+        "Why a trial that trained the epochs `rows` must stop now (its next epoch and the final model would overrun), or None."
+        step, own = epoch_estimates(rows, self.refit_scale)
+        final, left = max(self.reserve, own if refit else 0.0), self.left()  # its own refit, should it be the best
+        if left >= step + final: return None
+        return (f"{OUT_OF_TIME} after epoch {len(rows)}: {_duration(max(left, 0))} of the time budget ({_duration(self.seconds)}) left, "
+                f"and the next epoch (about {_duration(step)}) with the final model (about {_duration(final)}) would not fit; "
+                "a run with a larger time_budget continues it")
+
+# %% ../../nbs/search/24_budget.ipynb #ec7cac71
+def _trials_left(study, config:StudyConfig)->int:
+    "How many more trials the epoch budget runs, at the epochs per trial the study has spent so far."
+    done, used = finished(study), epochs_used(study)
+    left, per = config.trials * config.max_epochs - used, used / done if done else config.max_epochs
+    by_epochs = math.floor((left - config.max_epochs) / per) + 1 if left >= config.max_epochs else 0
+    return max(config.trials - done, by_epochs)
+
+def eta(budget:TimeBudget, study, config:StudyConfig)->float|None:
+    "Seconds until the study should end: its remaining trials (as the epoch and time budgets allow) and the final model; None before a trial was timed."
+    trial = budget.trial_seconds(study) / SAFETY
+    if not trial: return None
+    more, final = _trials_left(study, config), budget.final_seconds(study, config) / SAFETY
+    if budget.seconds is not None:  # trials start while left > SAFETY x (trial + final): count them
+        more = min(more, max(0, math.ceil((budget.left() - SAFETY * (trial + final)) / trial)))
+    return more * trial + final

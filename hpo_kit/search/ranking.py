@@ -10,7 +10,8 @@ from ..config.study_config import StudyConfig
 from .objectives import normalize
 
 # %% auto #0
-__all__ = ['SKIPPED', 'LEADER_MARGIN', 'is_interrupted', 'is_skipped', 'counts', 'ranked_trials', 'best_trial', 'pareto_front']
+__all__ = ['SKIPPED', 'OUT_OF_TIME', 'LEADER_MARGIN', 'is_interrupted', 'is_skipped', 'is_out_of_time', 'resumable', 'counts',
+           'shown_state', 'ranked_trials', 'best_trial', 'pareto_front']
 
 # %% ../../nbs/search/22_ranking.ipynb #5c66e47e
 def is_interrupted(t)->bool:
@@ -23,9 +24,23 @@ def is_skipped(t)->bool:
     "A trial whose parameters were never built or trained (over `max_params`): it uses none of the study's budget."
     return t.state.name in ("FAIL", "PRUNED") and str(t.user_attrs.get("reason", "")).startswith(SKIPPED)
 
+OUT_OF_TIME = "out of time"
+
+def is_out_of_time(t)->bool:
+    "A trial the study's time budget stopped between two epochs: resumable, like an interrupted one."
+    return t.state.name == "FAIL" and str(t.user_attrs.get("reason", "")).startswith(OUT_OF_TIME)
+
+def resumable(t)->bool:
+    "Whether a finished trial is continued by a later run: interrupted, or out of time."
+    return is_interrupted(t) or is_out_of_time(t)
+
 def counts(t)->bool:
-    "Whether a finished trial counts toward the study's budget: not running, not interrupted, not skipped."
-    return t.state.is_finished() and not is_interrupted(t) and not is_skipped(t)
+    "Whether a finished trial counts toward the study's budget: not running, not interrupted or out of time, not skipped."
+    return t.state.is_finished() and not resumable(t) and not is_skipped(t)
+
+def shown_state(t)->str:
+    "The state people see: Optuna's, or SKIPPED and OUT_OF_TIME for the trials that spent nothing of the budget."
+    return "SKIPPED" if is_skipped(t) else "OUT_OF_TIME" if is_out_of_time(t) else t.state.name
 
 # %% ../../nbs/search/22_ranking.ipynb #02bc8ee1
 LEADER_MARGIN = 0.05  # health mode: a best trial's objective is within this of the best objective (on the 0..1 scale)

@@ -12,7 +12,7 @@ import yaml
 from ..config.choices import OBJECTIVES
 from ..config.study_config import StudyConfig
 from ..store.files import copy_atomic, read_rows, write_atomic, write_rows
-from .ranking import best_trial, counts, is_interrupted, is_skipped, pareto_front
+from .ranking import best_trial, counts, is_interrupted, pareto_front, shown_state
 
 # %% auto #0
 __all__ = ['trial_rows', 'write_best', 'versions', 'read_summary', 'write_results', 'final_label', 'trial_records']
@@ -34,10 +34,11 @@ def trial_rows(study, names:list[str]|None=None)->list[dict]:
     for t in study.get_trials(deepcopy=False):  # read only: Optuna's copy of every trial would cost O(trials) per call
         a = t.user_attrs
         vals = t.values or []
-        row = dict(number=t.number, state="SKIPPED" if is_skipped(t) else t.state.name, value=_fmt(vals[0]) if len(vals) == 1 else "",
+        row = dict(number=t.number, state=shown_state(t), value=_fmt(vals[0]) if len(vals) == 1 else "",
                    epochs=a.get("epochs", ""), seconds=a.get("seconds", ""), fit_seconds=a.get("fit_seconds", ""),
                    params_count=a.get("params_count", ""), rss_mb=a.get("rss_mb", ""), peak_rss_mb=a.get("peak_rss_mb", ""),
-                   reason="interrupted" if is_interrupted(t) else a.get("reason", ""), retry_of=a.get("retry_of", ""))
+                   reason="interrupted" if is_interrupted(t) else a.get("reason", ""), retry_of=a.get("retry_of", ""),
+                   warm_start=a.get("warm_start", ""))
         if len(names) > 1:
             row.update({f"value_{n}": _fmt(v) for n, v in zip(names, vals)} if vals else {f"value_{n}": "" for n in names})
         row.update({f"health_{k}": _fmt(v) for k, v in (a.get("health") or {}).items()})
@@ -86,8 +87,9 @@ def _final_fields(final:dict|None, best)->dict:
     if not final or best is None or final.get("best_trial") != best.number: return dict(test_accuracy=None, final=None)
     return dict(test_accuracy=final["final_test"]["test_accuracy"], best_trial_test_accuracy=final["best_trial_test"]["test_accuracy"], final=final)
 
-def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:float=0.0, final:dict|None=None, devices:dict|None=None)->dict:
-    "Rewrite `trials.csv` and `summary.json` (keeping the final model's record and test score while the best trial is the same)."
+def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:float=0.0, final:dict|None=None, devices:dict|None=None,
+                  ended_by:str|None=None)->dict:
+    "Rewrite `trials.csv` and `summary.json` (keeping the final model's record and test score while the best trial is the same); `ended_by`: what ended the run ('trials', 'timeout', 'time_budget' or 'interrupted'; None while it runs)."
     root = Path(root)
     rows = trial_rows(study, config.objective_names)
     write_rows(root / "trials.csv", rows)
@@ -109,7 +111,7 @@ def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:
                    best_health=best.user_attrs.get("health") if best else None, best_diagnosis=best.user_attrs.get("diagnosis") if best else None,
                    **_final_fields(final if final is not None else old.get("final"), best),
                    wall_seconds=round(wall_seconds, 2), epochs_trained=sum(int(t.user_attrs.get("epochs", 0)) for t in study.get_trials(deepcopy=False) if counts(t)),
-                   epoch_budget=config.trials * config.max_epochs, trials=states,
+                   epoch_budget=config.trials * config.max_epochs, time_budget=config.budget_seconds, ended_by=ended_by, trials=states,
                    devices=devices or old.get("devices"), versions=versions(), updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     if data is not None:
         summary["data"] = dict(name=data.name, modality=data.modality, input_shape=list(data.input_shape), class_names=list(data.class_names),
@@ -134,7 +136,8 @@ def _num(v):
         return int(v) if v.lstrip("-").isdigit() else float(v)
     except ValueError: return v
 
-_META = ("number", "state", "value", "epochs", "seconds", "fit_seconds", "params_count", "rss_mb", "peak_rss_mb", "reason", "retry_of", "diagnosis")
+_META = ("number", "state", "value", "epochs", "seconds", "fit_seconds", "params_count", "rss_mb", "peak_rss_mb", "reason", "retry_of", "warm_start",
+         "diagnosis")
 
 def trial_records(root:Path|str)->list[dict]:
     "Every trial of the study folder `root`: its trials.csv row, `params`, `history` rows and `health` records, numbers parsed."

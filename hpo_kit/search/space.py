@@ -9,7 +9,7 @@ from ..config.params import RECIPE, SPACE, Param, normalize_space
 
 # %% auto #0
 __all__ = ['applies', 'max_conv_blocks', 'auto_batch_size', 'resolve', 'suggest_params', 'baseline_params', 'baselines',
-           'describe_space']
+           'warm_params', 'describe_space']
 
 # %% ../../nbs/search/20_space.ipynb #6c3d8e02
 _WHEN = {"conv": lambda p: p.get("encoder", "conv") == "conv",  # images have no encoder: always convolutions
@@ -29,8 +29,8 @@ def max_conv_blocks(input_shape)->int:
     return max(1, min(6, int(math.log2(min(input_shape[:2])))))
 
 def auto_batch_size(n_train:int)->int:
-    "The batch size for `n_train` training examples: the largest power of two giving at least 64 steps per epoch, within 16 to 256."
-    return int(min(256, max(16, 2 ** math.floor(math.log2(max(1, n_train) / 64)))))
+    "The batch size for `n_train` training examples: the largest power of two giving at least 32 steps per epoch, within 16 to 256."
+    return int(min(256, max(16, 2 ** math.floor(math.log2(max(1, n_train) / 32)))))
 
 def _fit(name:str, v, data):
     if name == "batch_size" and v == "auto": return auto_batch_size(len(data.y_train))
@@ -98,6 +98,22 @@ def baselines(data, config)->list[dict]:
     first = baseline_params(data, config)
     spec = resolve("encoder", config.space, data, first) if data.modality == "text" and not config.model else ("fixed",)
     return [first] + ([baseline_params(data, config, "ngram")] if spec[0] == "search" and "ngram" in spec[1] else [])
+
+# %% ../../nbs/search/20_space.ipynb #019ea58c
+def _value(v):
+    return {"True": True, "False": False}.get(v, v) if isinstance(v, str) else v
+
+def warm_params(old:dict, data, config)->dict:
+    "An earlier study's parameters `old` in this study's space: only what it searches, numbers clipped into its ranges, choices it lacks dropped."
+    kept = {k: _value(v) for k, v in old.items() if config.model and k not in SPACE}  # an own model's: its function checks them
+    def pick(name, prm, spec, p):
+        v = _value(old.get(name))
+        if spec[0] == "search" and v is not None and (prm.kind not in ("choice", "bool") or v in spec[1]):
+            kept[name] = int(round(_inside(spec, v))) if prm.kind == "int" else _inside(spec, v)
+            return kept[name]
+        return _inside(spec, _fit(name, prm.default_for(data.modality, p), data))  # its place in the walk: a default
+    _walk(data, config, pick)
+    return kept
 
 # %% ../../nbs/search/20_space.ipynb #8a28c5eb
 def describe_space(modality:str, space:dict|None=None)->list[dict]:

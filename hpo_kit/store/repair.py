@@ -63,4 +63,4 @@ def check_folder(root:Path, config:StudyConfig):
     if old is None: return
     diff = config_diff(old, config)
     if diff: raise ConfigError(f"The study folder {root} was created with a different configuration:\n  " + "\n  ".join(diff) +
-                               "\nOnly trials and timeout may change. Use another study=NAME (or output=DIR) for a new study.")
+                               "\nOnly trials, timeout and time_budget may change. Use another study=NAME (or output=DIR) for a new study.")

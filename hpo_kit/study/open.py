@@ -13,7 +13,7 @@ from ..config import StudyConfig, config_to_yaml
 from ..store.files import study_root, write_atomic
 from ..store.journal import CONFIG_ATTR, optuna_storage
 from ..store.repair import check_folder
-from ..search.ranking import is_interrupted
+from ..search.ranking import resumable
 from ..search.samplers import make_pruner, make_sampler
 from ..training.checkpoint import backup_dir
 
@@ -47,7 +47,7 @@ def _recover_interrupted(study, shared:bool):
     trials = study.get_trials(deepcopy=False)
     retried = {t.user_attrs.get("retry_of") for t in trials}
     for t in trials:
-        if is_interrupted(t) and t.number not in retried:
+        if resumable(t) and t.number not in retried:
             _retry(study, t)
 
 # %% ../../nbs/study/40_open.ipynb #c730c666
@@ -61,7 +61,7 @@ def open_study(config:StudyConfig, root:Path|None=None):
     study.sampler = make_sampler(config, len(study.trials))  # seeded past the trials already run
     _recover_interrupted(study, shared=config.storage.startswith("postgresql"))
     for t in study.get_trials(deepcopy=False):  # a process killed between recording a trial and cleaning up after it
-        if t.state.is_finished() and not is_interrupted(t):
+        if t.state.is_finished() and not resumable(t):
             drop_checkpoints(root, study, t)
     text = config_to_yaml(config)
     if study.user_attrs.get(CONFIG_ATTR) != text:

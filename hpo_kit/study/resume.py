@@ -40,7 +40,7 @@ def resume_config(folder:Path|str, **changes)->StudyConfig:
 def resume_study(folder:Path|str, # a study folder (holds config.yaml)
                  on_event=None, # called with each event dict
                  model_fn=None, # the study's own model function, when it was defined in a notebook
-                 **changes, # trials=, timeout=, storage=, credentials=
+                 **changes, # trials=, timeout=, time_budget=, storage=, credentials=
                 )->StudyResult:
     "Continue the study in `folder` (an interrupted trial resumes from its last checkpointed epoch)."
     return run_study(resume_config(folder, **changes), on_event=on_event, model_fn=model_fn)

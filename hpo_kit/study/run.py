@@ -19,10 +19,11 @@ from ..store.journal import HEARTBEAT_SECONDS
 from ..store.lock import folder_lock
 from ..store.mirror import make_mirror, mirror_events
 from ..store.repair import check_folder, repair_study_journal, saved_config
-from ..search.budget import epochs_used, finished, next_trial, started
-from ..search.ranking import is_skipped
+from ..search.budget import TimeBudget, epochs_used, finished, next_trial, started
+from ..search.ranking import best_trial, counts, is_out_of_time, is_skipped
 from ..search.results import read_summary, write_results
 from ..search.space import baselines
+from ..search.warm import warm_trials
 from ..training.devices import setup_devices
 from ..training.final import final_model
 from ..training.own_model import resolve_own
@@ -63,20 +64,25 @@ def _check_streaks(last, config:StudyConfig, skips:int, broken:int):
     raise ConfigError(f"{skips} sampled architectures in a row exceeded max_params={config.max_params:,}: raise max_params, or {narrow}.")
 
 # %% ../../nbs/study/42_run.ipynb #d19e17c6
-def _run_trials(study, objective, callbacks, config:StudyConfig, t0:float):
-    "Run trials one at a time until the budget is spent, or time is up."
+def _run_trials(study, objective, callbacks, config:StudyConfig, t0:float, budget:TimeBudget)->str:
+    "Run trials one at a time until the budget is spent, or time is up; what ended them: 'trials', 'timeout' or 'time_budget'."
     shared, skips, broken = config.storage.startswith("postgresql"), 0, 0
     while True:
         check_stop()
-        if config.timeout is not None and time.perf_counter() - t0 > config.timeout: break
+        if config.timeout is not None and time.perf_counter() - t0 > config.timeout: return "timeout"
         what = next_trial(study, config)
-        if what == "stop" or (what == "wait" and not shared): break
+        if what == "stop" or (what == "wait" and not shared): return "trials"
         if what == "wait":  # other workers' trials would meet the budget, unless their workers died: then they come back as retries
             fail_stale_trials(study)
             time.sleep(HEARTBEAT_SECONDS)
             continue
+        if not budget.may_start(study, config): return "time_budget"
+        start = time.perf_counter()
         study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
         last = study.get_trials(deepcopy=False)[-1]
+        if is_out_of_time(last): return "time_budget"
+        if counts(last):
+            budget.durations.append(time.perf_counter() - start)
         skips = skips + 1 if is_skipped(last) else 0
         broken = broken + 1 if str(last.user_attrs.get("reason", "")).startswith("ModelFnError") else 0
         _check_streaks(last, config, skips, broken)
@@ -149,17 +155,28 @@ def _started(emit, config:StudyConfig, root:Path, data, study, devices):
                       remaining=max(0, config.trials - done), epoch_budget=config.trials * config.max_epochs,
                       epochs_done=epochs_used(study), devices=devices.summary()))
 
+def _final_config(search:Search, study, prior:dict|None)->tuple:
+    "The final model's configuration, and why it has no refit when the time budget leaves no room for one (else None)."
+    config, budget, best = search.config, search.budget, best_trial(study, search.config)
+    if budget.seconds is None or not config.refit or best is None: return config, None
+    if prior and prior.get("best_trial") == best.number and prior.get("kind") == "refit": return config, None  # built already: kept
+    need, left = budget.final_seconds(study, config), budget.left()
+    if need <= left: return config, None
+    return dataclasses.replace(config, refit=False), (f"no refit: it needed about {need:.0f} s and {max(left, 0):.0f} s of the time budget "
+                                                     "were left, so the best trial's own model is the final model")
+
 def _search(search:Search, study, prior:dict, wall, t0:float):
-    "Run the trials, then build the final model; `(final model record, interrupted, the full disk's error or None)`."
+    "Run the trials, then build the final model; `(final model record, interrupted, the full disk's error or None, what ended the run)`."
     try:
-        _run_trials(study, objective(search), [after_trial(search, wall)], search.config, t0)
-        final = final_model(search.root, study, search.config, search.data, search.devices, prior.get("final"), search.emit, search.own)
-        return final, False, None
+        ended = _run_trials(study, objective(search), [after_trial(search, wall)], search.config, t0, search.budget)
+        config, note = _final_config(search, study, prior.get("final"))
+        final = final_model(search.root, study, config, search.data, search.devices, prior.get("final"), search.emit, search.own)
+        return (dict(final, note=note) if final and note else final), False, None, ended
     except KeyboardInterrupt as e:
-        return None, True, e if is_disk_full(e) else None
+        return None, True, e if is_disk_full(e) else None, "interrupted"
     except Exception as e:  # a full disk surfaces as OSError, or inside Optuna as another error caused by it
         if not is_disk_full(e): raise
-        return None, True, e
+        return None, True, e, "interrupted"
 
 # %% ../../nbs/study/42_run.ipynb #ea17815e
 def _run(config:StudyConfig, root:Path, emit, data, t0:float, own)->StudyResult:
@@ -167,14 +184,17 @@ def _run(config:StudyConfig, root:Path, emit, data, t0:float, own)->StudyResult:
     study, devices = open_study(config, root), setup_devices(config)
     prior = read_summary(root)
     wall = lambda: prior.get("wall_seconds", 0.0) + time.perf_counter() - t0
-    if not study.trials:
+    if not study.trials:  # a new study: the best configurations of earlier studies first, then the baselines
+        for params, note in warm_trials(config, data, root):  # a warm_start that cannot be used stops here, before any training
+            study.enqueue_trial(params, user_attrs=dict(warm_start=note))
         for params in baselines(data, config):
             study.enqueue_trial(params)
     _started(emit, config, root, data, study, devices)
     before = started(study)
-    final, interrupted, full = _search(Search(root, data, config, emit, devices, own), study, prior, wall, t0)
+    budget = TimeBudget(config.budget_seconds, wall, (len(data.y_train) + len(data.y_val)) / len(data.y_train))
+    final, interrupted, full, ended = _search(Search(root, data, config, emit, devices, own, budget), study, prior, wall, t0)
     try:
-        summary = write_results(root, study, config, data, wall_seconds=wall(), final=final, devices=devices.summary())
+        summary = write_results(root, study, config, data, wall_seconds=wall(), final=final, devices=devices.summary(), ended_by=ended)
     except Exception as e:
         if not is_disk_full(e): raise
         full = e

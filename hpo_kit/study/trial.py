@@ -13,15 +13,15 @@ from ..interrupts import StopRequested, stop_requested
 from ..events import TrialFinished, TrialStarted
 from ..config import StudyConfig
 from ..store.files import read_rows, trial_dir, write_atomic
-from ..search.budget import next_trial
+from ..search.budget import eta, next_trial
 from ..search.objectives import objective_value, trial_score
-from ..search.ranking import SKIPPED, best_trial, is_skipped
+from ..search.ranking import SKIPPED, best_trial, resumable, shown_state
 from ..search.results import write_results
 from ..search.space import suggest_params
 from ..training.checkpoint import carry_over
 from ..training.models import count_params
 from ..training.own_model import COMPILED_ATTR, TooLarge
-from ..training.train import train_trial
+from ..training.train import OutOfTime, train_trial
 from .open import drop_checkpoints
 
 # %% auto #0
@@ -37,6 +37,7 @@ class Search:
     emit:object # an `events.Emitter`
     devices:object # a `training.devices.Devices`
     own:object=None # an own model (`training.own_model.OwnModel`), or None for hpo-kit's
+    budget:object=None # the study's `search.budget.TimeBudget`, or None
 
     @property
     def shared(self)->bool:
@@ -95,11 +96,11 @@ def train(trial, params:dict, search:Search):
         take_over(trial, retry_of, search.root, folder)
     search.emit(TrialStarted(trial=trial.number, params=params, retry_of=retry_of))
     try:
-        return train_trial(trial, params, search.data, search.config, folder, search.emit, search.devices, search.own)[1]
+        return train_trial(trial, params, search.data, search.config, folder, search.emit, search.devices, search.own, search.budget)[1]
     except TooLarge as e:  # an own model can only be counted once built
         shutil.rmtree(folder, ignore_errors=True)
         skip(trial, e.count, search.config, built=True)
-    except (optuna.TrialPruned, KeyboardInterrupt):
+    except (optuna.TrialPruned, KeyboardInterrupt, OutOfTime):
         raise
     except Exception as e:
         _record_failure(trial, folder, e)
@@ -149,10 +150,11 @@ def after_trial(search:Search, wall):
     def callback(study, frozen):
         best = best_trial(study, search.config)
         write_results(search.root, study, search.config, wall_seconds=wall())
-        drop_checkpoints(search.root, study, frozen)
+        if not resumable(frozen):  # an out-of-time trial keeps its checkpoints for the run that continues it
+            drop_checkpoints(search.root, study, frozen)
         a, values = frozen.user_attrs, frozen.values or [None]
-        search.emit(TrialFinished(trial=frozen.number, state="SKIPPED" if is_skipped(frozen) else frozen.state.name, value=values[0],
+        search.emit(TrialFinished(trial=frozen.number, state=shown_state(frozen), value=values[0],
                                   values=values, reason=a.get("reason", ""), epochs=a.get("epochs", 0), seconds=a.get("seconds"),
                                   best_value=best.values[0] if best else None, best_trial=best.number if best else None,
-                                  health=a.get("health")))
+                                  health=a.get("health"), eta=eta(search.budget, study, search.config) if search.budget else None))
     return callback

@@ -17,7 +17,7 @@ from .checkpoint import EarlyStop, save_checkpoint, state_arrays
 
 # %% auto #0
 __all__ = ['FLOAT16_MAX', 'MIN_STEPS', 'LOSS_FALLING', 'TrialLog', 'Clock', 'History', 'Checkpoint', 'Announce', 'chance_band',
-           'starting', 'stuck_at_chance', 'Guard', 'Pruning', 'report_again', 'learned']
+           'starting', 'stuck_at_chance', 'Guard', 'Pruning', 'TimeLimit', 'report_again', 'learned']
 
 # %% ../../nbs/training/36_callbacks.ipynb #bc83a784
 @dataclass
@@ -27,6 +27,7 @@ class TrialLog:
     row:dict|None=None # the epoch's row
     saved:bool=False # the epoch's state was finite and is checkpointed
     stop_reason:str|None=None # why the trial stops, once something stops it
+    out_of_time:bool=False # the study's time budget stopped it: it is continued later, not ended
 
 class Clock:
     "The wall time of each epoch's training and validation, before any other callback's epoch-end work (it comes first)."
@@ -160,6 +161,19 @@ class Pruning:
         elif v is not None and math.isfinite(v) and e < self.config.max_epochs and self.trial.should_prune():
             self.log.stop_reason = f"pruned by the {self.config.pruner_in_force} pruner at epoch {e}, after {steps:,} gradient steps (score {v:.4f})"
             self.model.stop_training = True
+
+# %% ../../nbs/training/36_callbacks.ipynb #e01a0435
+class TimeLimit:
+    "Stops the trial when the study's time budget has no room for its next epoch and the final model (`budget.cut`): out of time."
+    def __init__(self, log:TrialLog, budget, max_epochs:int, refit:bool):
+        super().__init__()
+        self.log, self.budget, self.max_epochs, self.refit = log, budget, max_epochs, refit
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.log.stop_reason or self.model.stop_training or epoch + 1 >= self.max_epochs: return
+        reason = self.budget.cut(self.log.rows, self.refit)
+        if reason:
+            self.log.stop_reason, self.log.out_of_time, self.model.stop_training = reason, True, True
 
 # %% ../../nbs/training/36_callbacks.ipynb #a078135a
 def report_again(trial, config:StudyConfig, rows:list[dict]):

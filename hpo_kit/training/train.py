@@ -19,7 +19,8 @@ from ..health.metrics import chance_level
 from ..health.probe import health_monitor
 from .architecture import write_architecture
 from ..backend import keras_callback
-from .callbacks import FLOAT16_MAX, Announce, Checkpoint, Clock, Guard, History, Pruning, TrialLog, learned, report_again
+from .callbacks import (FLOAT16_MAX, Announce, Checkpoint, Clock, Guard, History, Pruning, TimeLimit, TrialLog, learned,
+                                        report_again)
 from .checkpoint import EarlyStop, restore, restore_best
 from .devices import setup_devices
 from .loop import fit, gradients_released, keras_fit, wants_one_hot
@@ -28,7 +29,7 @@ from .own_model import COMPILED_ATTR, make_model, own_params, trainable_count
 from .pipeline import eval_dataset, predict_proba, train_dataset
 
 # %% auto #0
-__all__ = ['rss_mb', 'peak_rss_mb', 'OutOfMemory', 'train_trial']
+__all__ = ['rss_mb', 'peak_rss_mb', 'OutOfTime', 'OutOfMemory', 'train_trial']
 
 # %% ../../nbs/training/37_train.ipynb #e435ba1b
 def rss_mb()->float:
@@ -77,6 +78,15 @@ def _stop_early(trial, outcome, t0, reason):
     _record(trial, outcome, time.perf_counter() - t0, reason)
     raise optuna.TrialPruned(reason)
 
+class OutOfTime(Exception):
+    "A trial the study's time budget stopped between two epochs: recorded, its checkpoints kept, continued by a later run."
+
+def _out_of_time(run, t0):
+    "Record the epochs of a trial stopped out of time and raise `OutOfTime`: no best weights, health or model yet, it is not finished."
+    run.outcome.history, run.outcome.fit_seconds = run.log.rows, sum(float(r.get("seconds", 0)) for r in run.log.rows)
+    _record(run.trial, run.outcome, time.perf_counter() - t0, run.log.stop_reason)
+    raise OutOfTime(run.log.stop_reason)
+
 # %% ../../nbs/training/37_train.ipynb #0ab95d5f
 @dataclass
 class _Run:
@@ -95,6 +105,7 @@ class _Run:
     log:TrialLog=field(default_factory=TrialLog)
     health:object=None # the `HealthMonitor`, when health is measured
     early:EarlyStop|None=None
+    budget:object=None # the study's `search.budget.TimeBudget`, or None
 
     @property
     def seed(self)->int|None:
@@ -137,6 +148,8 @@ def _callbacks(run:_Run)->list:
     jobs = [(History, log, run.folder, clock), (Checkpoint, log, run.folder, run.early), (Announce, log, run.emit, run.trial.number, run.health),
             (Guard, log, run.health, chance, len(data.y_train), len(data.y_val), steps, run.config.max_epochs),
             (Pruning, log, run.trial, run.config, run.early, steps, (chance, len(data.y_train), len(data.y_val)))]
+    if run.budget is not None and run.budget.seconds is not None:
+        jobs.append((TimeLimit, log, run.budget, run.config.max_epochs, run.config.refit))
     return [clock] + ([run.health] if run.health is not None else []) + [keras_callback(*job) for job in jobs]
 
 # %% ../../nbs/training/37_train.ipynb #9d4e2b77
@@ -183,14 +196,17 @@ def train_trial(trial, # an Optuna trial (reports and prunes through it)
                 emit=None, # called with each `events.Event` of the trial, or None
                 devices=None, # `training.devices.Devices` (None: set up from `config`)
                 own=None, # an `own_model.OwnModel` building the architecture (None: hpo-kit's models)
+                budget=None, # the study's `search.budget.TimeBudget`, or None
                )->tuple:
-    "Train one model; return `(model, TrialOutcome)`, or raise `optuna.TrialPruned` with the reason recorded."
+    "Train one model; return `(model, TrialOutcome)`, or raise `optuna.TrialPruned` or `OutOfTime` with the reason recorded."
     t0 = time.perf_counter()
-    run = _Run(trial, params, data, config, Path(folder), emit or (lambda e: None), devices or setup_devices(config), own)
+    run = _Run(trial, params, data, config, Path(folder), emit or (lambda e: None), devices or setup_devices(config), own, budget=budget)
     _build(run)
     arch = write_architecture(run.folder, run.model, run.params, trial.number, config.activation_override)
     run.emit(ModelBuilt(trial=trial.number, architecture=arch))
     _fit(run, _resume(run))
+    if run.log.out_of_time:
+        _out_of_time(run, t0)
     _finish(run)
     write_architecture(run.folder, run.model, run.params, trial.number, record=arch)  # now with every epoch's health
     if run.log.stop_reason:

@@ -54,8 +54,8 @@ def help_html()->str:
 
 # %% ../../nbs/views/50_form.ipynb #dcb219c7
 GROUPS = {  # the form's sections, basics first; each option of StudyConfig is in exactly one
-    "Basics": ("dataset", "mode", "objective", "trials", "max_epochs", "health_weight", "activation_override"),
-    "Search": ("objectives", "sampler", "pruner", "patience", "seed", "timeout", "max_params", "space", "model"),
+    "Basics": ("dataset", "mode", "objective", "trials", "max_epochs", "time_budget", "health_weight", "activation_override"),
+    "Search": ("objectives", "sampler", "pruner", "patience", "seed", "timeout", "max_params", "space", "model", "warm_start"),
     "Model health": ("health_every", "health_weights"),
     "Training and the final model": ("precision", "jit_compile", "refit", "ensemble", "plot_mode"),
     "Where the study lives": ("output", "storage", "credentials", "study"),

@@ -98,7 +98,7 @@ class LiveCharts:
         self.config, self.min_interval, self.places = config, min_interval, Places(live)
         self.figures, self.records, self.params, self.current, self.arch = {}, [], {}, None, None
         self.status_text, self.name, self.done, self.total, self.where, self.best = "", "", 0, 0, "", (None, None)
-        self._last, self._last_network = 0.0, 0.0
+        self._last, self._last_network, self.ends = 0.0, 0.0, None  # ends: when the study should end (time.monotonic())
         self.label = "score" if config.mode == "health" else config.objective_names[0]
 
     def show(self, key:str, fig):
@@ -108,6 +108,12 @@ class LiveCharts:
     def status(self, text:str):
         self.status_text = text
         self.places.status(text)
+
+    def eta_text(self)->str:
+        "'; the study should end in about N min' as its last finished trial planned it, or ''."
+        if self.ends is None: return ""
+        left = max(0.0, self.ends - time.monotonic())
+        return f"; the study should end in about {left / 60:.0f} min" if left >= 90 else f"; the study should end in about {left:.0f} s"
 
     def best_text(self)->str:
         "'; best trial N: <metric> <value>', naming the metric (the health-mode score or the first objective), or ''."
@@ -149,7 +155,7 @@ def _on_study_started(c:LiveCharts, e:dict):
 
 def _on_trial_started(c:LiveCharts, e:dict):
     c.current, c.params[e["trial"]] = dict(number=e["trial"], state="RUNNING", history=[], health=[]), e["params"]
-    c.status(f"<b>{html.escape(c.name)}</b>: running trial {e['trial']} on {c.where}; {c.done} of {c.total} trials done{c.best_text()}.")
+    c.status(f"<b>{html.escape(c.name)}</b>: running trial {e['trial']} on {c.where}; {c.done} of {c.total} trials done{c.best_text()}{c.eta_text()}.")
 
 def _on_epoch_end(c:LiveCharts, e:dict):
     if c.current is None: return
@@ -163,7 +169,8 @@ def _on_epoch_end(c:LiveCharts, e:dict):
 
 def _on_trial_finished(c:LiveCharts, e:dict):
     c.best = (e.get("best_trial"), e.get("best_value"))
-    if e["state"] != "SKIPPED" and e.get("reason") != "interrupted":
+    c.ends = None if e.get("eta") is None else time.monotonic() + e["eta"]
+    if e["state"] not in ("SKIPPED", "OUT_OF_TIME") and e.get("reason") != "interrupted":
         c.done += 1
     if c.current is not None:
         c.current["state"] = e["state"]

@@ -92,10 +92,11 @@ def trials_html(records:list[dict], config)->str:
     "Every trial in one sortable table: state, each objective's value, epochs, health, reason, then every hyperparameter."
     values = [(f"value_{n}", n) for n in config.objective_names] if config.multi else [("value", "score" if config.mode == "health" else config.objective)]
     cols = [("number", "trial"), ("state", "state"), *values, ("epochs", "epochs"), ("health_overall", "overall health"), ("reason", "reason")]
+    cols += [("warm_start", "tried first from")] if any(r.get("warm_start") for r in records) else []  # a warm start's sources
     params = list(dict.fromkeys(k for r in records for k in r["params"]))
     cell = lambda v: f"{v:.4g}" if isinstance(v, float) else html.escape("" if v is None else str(v))
     head = "".join(f"<th>{html.escape(t)}</th>" for _, t in cols) + "".join(f"<th>{html.escape(p)}</th>" for p in params)
-    rows = "".join("<tr>" + "".join(f"<td{' class=text' if k == 'reason' else ''}>{cell(r.get(k))}</td>" for k, _ in cols) +
+    rows = "".join("<tr>" + "".join(f"<td{' class=text' if k in ('reason', 'warm_start') else ''}>{cell(r.get(k))}</td>" for k, _ in cols) +
                    "".join(f"<td>{cell(r['params'].get(p))}</td>" for p in params) + "</tr>" for r in records)
     return f'<div class="scroll"><table class="trials"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>{_SORT_JS}'
 
