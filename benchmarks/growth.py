@@ -52,6 +52,9 @@ def main():
         print(f"  of which in train_trial around the fit (building, health, saving): {part(numbers[10:41]):.0f} ms, then "
               f"{part(numbers[-30:]):.0f} ms; the rest (sampling, the journal, results files, events): "
               f"{early * 1000 - part(numbers[10:41]):.0f} ms, then {late * 1000 - part(numbers[-30:]):.0f} ms")
+        size = lambda ns: statistics.median(float(rows[n]["params_count"] or 0) for n in ns if n in rows)
+        print(f"  the models sampled (median parameters): {size(numbers[10:41]):,.0f} in trials 10-40, {size(numbers[-30:]):,.0f} in the last 30 "
+              "(building, checkpointing and saving grow with them)")
         slope = np.polyfit(np.arange(len(rss)), rss, 1)[0]
         print(f"resident memory: {rss[0]:.0f} MiB after the first trial, {rss[-1]:.0f} MiB after the last ({slope * 1024:.0f} KiB per trial)")
         t = time.perf_counter(); build_report(res.root); print(f"report of {len(numbers)} trials: {time.perf_counter() - t:.2f} s (goal < 10 s)")

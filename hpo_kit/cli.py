@@ -20,7 +20,7 @@ from .search.results import final_label, read_summary
 from .training.export import export_model
 from .study import resume_config, run_study, worker_config
 from .study.plan import plan, plan_lines
-from .views.network import VIEW_FORMATS, export_view
+from .views.pictures import VIEW_FORMATS, export_view
 from .views.preview import describe_dataset, image_grid, png_bytes, word_index
 from .views.report import build_report, bundle
 
@@ -33,12 +33,21 @@ class Progress:
     def __init__(self, config:StudyConfig, file=None):
         self.config, self.file, self.bar, self.best, self.ends = config, file or sys.stderr, None, None, None
         self.label = "score" if config.mode == "health" else config.objective_names[0]
+        self.forecast_told = False
+
+    def _forecast(self, e:dict):
+        "Say what the time budget buys once per run: at its start from earlier runs' trials, else after its first trial."
+        if self.forecast_told or not e.get("forecast"): return
+        self.bar.write(f"Forecast: {e['forecast']}", file=self.file)
+        self.forecast_told = True
 
     def __call__(self, e:dict):
         kind = e["event"]
         if kind == StudyStarted.name:
             self.bar = tqdm(total=e["trials"], initial=e["done"], unit="trial", desc=e["study"], file=self.file, dynamic_ncols=True)
         if self.bar is None: return
+        if kind in (StudyStarted.name, TrialFinished.name):
+            self._forecast(e)
         if kind == TrialStarted.name:
             self.bar.set_description(f"trial {e['trial']}")
         elif kind == EpochEnd.name:

@@ -29,7 +29,8 @@ class StudyStarted(Event):
     name, when = "study_started", "before the first trial of this run"
     fields = dict(study="the study's name", root="its folder", dataset="the dataset, described", trials="the trials it runs at least",
                   done="trials that count, done before this run", remaining="trials left to reach `trials`",
-                  epoch_budget="trials x max_epochs", epochs_done="epochs spent before this run", devices="what trials train on")
+                  epoch_budget="trials x max_epochs", epochs_done="epochs spent before this run", devices="what trials train on",
+                  forecast="what the time budget buys, from the trials of earlier runs (`search.budget.forecast`), or None")
 
 class TrialStarted(Event):
     name, when = "trial_started", "a trial's parameters are sampled"
@@ -59,7 +60,8 @@ class TrialFinished(Event):
     fields = dict(trial="its number", state="COMPLETE, PRUNED, FAIL, SKIPPED or OUT_OF_TIME", value="the first of `values`", values="its objective values",
                   reason="why it ended, if not complete", epochs="epochs trained", seconds="its wall time",
                   best_value="the study's best value so far", best_trial="the study's best trial so far", health="its health scores",
-                  eta="seconds until the study should end, as planned now (`search.budget.eta`), or None")
+                  eta="seconds until the study should end, as planned now (`search.budget.eta`), or None",
+                  forecast="what the rest of the time budget buys, in words (`search.budget.forecast`), or None")
 
 class FinalStarted(Event):
     name, when = "final_started", "the search is over; the final model is built"

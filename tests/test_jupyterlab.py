@@ -15,7 +15,7 @@ OUT = Path(os.environ.get("HPO_KIT_TEST_OUTPUT", Path(__file__).parent.parent / 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]  # WebGL for the 3D view
 TOKEN = "hpo-kit-test"
-KEPT_CHARTS = ("training curves and health", "by layer", "Optimization history", "by activation function")  # under the run
+KEPT_CHARTS = ("training curves and health", "by block", "Optimization history", "by activation function")  # under the run
 
 
 @contextmanager

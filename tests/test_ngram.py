@@ -57,7 +57,10 @@ def test_ngram_study_trains_records_and_exports(tmp_path, kind):
     assert "output" in health[-1]["grad_rms"]  # the layer after the bag is measured like any other
     fig = architecture_3d(read_architecture(folder), overlay="gradient_rms")
     hovers = [h for t in fig.data for h in (getattr(t, "hovertext", None) or ())]
-    assert any(h.startswith("<b>ngram_bag</b> (NGramBag)") and "encoder=ngram" in h for h in hovers), hovers  # the bag is drawn
+    assert any(h.startswith("<b>ngram_bag</b> (NGramBag + Dropout)") and "encoder=ngram" in h for h in hovers), hovers  # the bag's block
+    layers_fig = architecture_3d(read_architecture(folder), overlay="gradient_rms", grouped=False)
+    hovers = [h for t in layers_fig.data for h in (getattr(t, "hovertext", None) or ())]
+    assert any(h.startswith("<b>ngram_bag</b> (NGramBag)") and "encoder=ngram" in h for h in hovers), hovers  # and the bag alone
     final = load_saved(res.root / "final_model.keras")
     expected = final.predict(data.x_test, verbose=0)
     for fmt in ("keras", "savedmodel", "tflite"):

@@ -54,15 +54,20 @@ def test_a_trial_the_budget_stops_is_out_of_time_and_a_larger_budget_continues_i
 def test_a_stopped_study_spends_what_is_left_of_its_budget(tmp_path):
     cfg = StudyConfig(trials=200, max_epochs=4, time_budget="30s", output=str(tmp_path), study="left")
 
+    told = []
+
     def stop_after_two_trials(e):
+        if e["event"] in ("study_started", "trial_finished"): told.append(e["forecast"])
         if e["event"] == "trial_finished" and e["trial"] == 1: raise KeyboardInterrupt
 
     first = run_study(cfg, on_event=stop_after_two_trials)
     spent = first.summary["wall_seconds"]
     assert first.interrupted and first.summary["ended_by"] == "interrupted" and 0 < spent < 30
+    assert told[0] is None and all("time_budget (30.0 s) ends the study." in f for f in told[1:]), told  # nothing timed at the start
     t = time.perf_counter()
-    second = run_study(cfg)
+    second = run_study(cfg, on_event=lambda e: told.append(e["forecast"]) if e["event"] == "study_started" else None)
     took = time.perf_counter() - t
+    assert told[-1].startswith("about ") and told[-1].endswith("time_budget (30.0 s) ends the study."), told  # from the first run's trials
     assert second.summary["ended_by"] == "time_budget"
     assert took <= (30 - spent) * 1.05 + 1, (spent, took)  # what was left, not the whole budget again
     assert second.summary["wall_seconds"] <= 30 * 1.05, second.summary["wall_seconds"]

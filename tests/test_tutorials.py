@@ -42,7 +42,7 @@ def test_quickstart(tmp_path):
     kept = [o["data"] for o in run.outputs if "data" in o]
     assert not any("application/vnd.jupyter.widget-view+json" in d for d in kept)  # the live charts' widgets are gone
     titles = [title(d["application/vnd.plotly.v1+json"]) for d in kept if "application/vnd.plotly.v1+json" in d]
-    expected = ["training curves and health (complete)", "by layer, coloured by dead units", "Optimization history",
+    expected = ["training curves and health (complete)", "by block, coloured by dead units", "Optimization history",
                 "by activation function"]  # the best trial's curves with health and its network, then the study's: kept in the file
     assert len(titles) == len(expected) and all(e in t for e, t in zip(expected, titles)), titles
     assert sum('<table class="trials">' in d.get("text/html", "") for d in kept) == 1  # the trials table, as HTML

@@ -11,7 +11,7 @@ from ..config.study_config import StudyConfig
 from .ranking import OUT_OF_TIME, best_trial, counts
 
 # %% auto #0
-__all__ = ['SAFETY', 'started', 'finished', 'epochs_used', 'next_trial', 'epoch_estimates', 'TimeBudget', 'eta']
+__all__ = ['SAFETY', 'started', 'finished', 'epochs_used', 'next_trial', 'epoch_estimates', 'TimeBudget', 'eta', 'forecast']
 
 # %% ../../nbs/search/24_budget.ipynb #3f9dd949
 def started(study)->int:
@@ -23,26 +23,34 @@ def _trials(study, before:int|None=None)->list:
     trials = study.get_trials(deepcopy=False)
     return trials if before is None else [t for t in trials if t.number < before]
 
-def _running(study, before:int|None=None)->int:
-    return sum(t.state == TrialState.RUNNING for t in _trials(study, before))
+def _spent(t)->int:
+    "Epochs a trial that counts spent (a retry's history includes its interrupted original's)."
+    epochs = int(t.user_attrs.get("epochs", 0))
+    return max(epochs, 1) if t.state == TrialState.FAIL else epochs  # a failure spends at least one: failures cannot run forever
+
+def _tally(study, before:int|None=None)->tuple:
+    "(trials that count, epochs they spent, trials running) in one pass: a study of 500 trials asks after every trial."
+    done = used = running = 0
+    for t in _trials(study, before):
+        running += t.state == TrialState.RUNNING
+        if counts(t):
+            done, used = done + 1, used + _spent(t)
+    return done, used, running
 
 def finished(study, before:int|None=None)->int:
     "Trials that count toward the budget: complete, pruned, and failed for a reason other than an interruption or a skip."
-    return sum(counts(t) for t in _trials(study, before))
+    return _tally(study, before)[0]
 
 def epochs_used(study, before:int|None=None)->int:
     "Epochs spent by the trials that count (a retry's history includes its interrupted original's epochs)."
-    def spent(t):
-        epochs = int(t.user_attrs.get("epochs", 0))
-        return max(epochs, 1) if t.state == TrialState.FAIL else epochs  # a failure spends at least one: failures cannot run forever
-    return sum(spent(t) for t in _trials(study, before) if counts(t))
+    return _tally(study, before)[1]
 
 def next_trial(study, config:StudyConfig, before:int|None=None)->str:
     """'run' another trial, 'wait' while other workers' trials may still come back, or 'stop'.
     With `before`, as if only the trials numbered below it existed: two workers that both decided to start the last trial
     keep only the earlier one."""
-    done, running = finished(study, before), _running(study, before)
-    left = config.trials * config.max_epochs - epochs_used(study, before) - running * config.max_epochs  # running trials may use all theirs
+    done, used, running = _tally(study, before)
+    left = config.trials * config.max_epochs - used - running * config.max_epochs  # running trials may use all theirs
     if done + running < config.trials or left >= config.max_epochs: return "run"
     return "wait" if running else "stop"
 
@@ -103,16 +111,30 @@ class TimeBudget:
 # %% ../../nbs/search/24_budget.ipynb #ec7cac71
 def _trials_left(study, config:StudyConfig)->int:
     "How many more trials the epoch budget runs, at the epochs per trial the study has spent so far."
-    done, used = finished(study), epochs_used(study)
+    done, used, _ = _tally(study)
     left, per = config.trials * config.max_epochs - used, used / done if done else config.max_epochs
     by_epochs = math.floor((left - config.max_epochs) / per) + 1 if left >= config.max_epochs else 0
     return max(config.trials - done, by_epochs)
 
-def eta(budget:TimeBudget, study, config:StudyConfig)->float|None:
-    "Seconds until the study should end: its remaining trials (as the epoch and time budgets allow) and the final model; None before a trial was timed."
+def _plan(budget:TimeBudget, study, config:StudyConfig)->tuple|None:
+    "(trials still to run, whether the time budget ends the study first, a trial's seconds, the final model's seconds); None before a trial was timed."
     trial = budget.trial_seconds(study) / SAFETY
     if not trial: return None
     more, final = _trials_left(study, config), budget.final_seconds(study, config) / SAFETY
-    if budget.seconds is not None:  # trials start while left > SAFETY x (trial + final): count them
-        more = min(more, max(0, math.ceil((budget.left() - SAFETY * (trial + final)) / trial)))
-    return more * trial + final
+    fit = more if budget.seconds is None else max(0, math.ceil((budget.left() - SAFETY * (trial + final)) / trial))  # as `may_start`
+    return min(more, fit), fit < more, trial, final
+
+def eta(budget:TimeBudget, study, config:StudyConfig)->float|None:
+    "Seconds until the study should end: its remaining trials (as the epoch and time budgets allow) and the final model; None before a trial was timed."
+    plan = _plan(budget, study, config)
+    return None if plan is None else plan[0] * plan[2] + plan[3]
+
+def forecast(budget:TimeBudget, study, config:StudyConfig)->str|None:
+    "What the rest of a time budget buys, in words, from the trials timed so far; None without a time budget or before a trial was timed."
+    plan = None if budget.seconds is None else _plan(budget, study, config)
+    if plan is None: return None
+    more, by_time, trial, final = plan
+    then = f", then the final model (about {_duration(final)})" if final else ""
+    ends = (f"time_budget ({_duration(budget.seconds)}) ends the study" if by_time else
+            f"trials={config.trials} ends the study before time_budget ({_duration(budget.seconds)}): raise trials= to spend it all")
+    return f"about {more} more trial{'' if more == 1 else 's'} of up to {config.max_epochs} epochs (a trial here: about {_duration(trial)}){then}; {ends}."

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/search/23_results.ipynb #43c2584a
 from __future__ import annotations
-import json, math, platform, sys, time
+import json, math, platform, sys, time, weakref
 from importlib import metadata
 from pathlib import Path
 import numpy as np
@@ -28,22 +28,36 @@ def _json_safe(v):
     if isinstance(v, (list, tuple)): return [_json_safe(x) for x in v]
     return _fmt(v)
 
+def _row(t, names:list[str])->dict:
+    "The `trials.csv` row of trial `t`."
+    a, vals = t.user_attrs, t.values or []
+    row = dict(number=t.number, state=shown_state(t), value=_fmt(vals[0]) if len(vals) == 1 else "",
+               epochs=a.get("epochs", ""), seconds=a.get("seconds", ""), fit_seconds=a.get("fit_seconds", ""),
+               params_count=a.get("params_count", ""), rss_mb=a.get("rss_mb", ""), peak_rss_mb=a.get("peak_rss_mb", ""),
+               reason="interrupted" if is_interrupted(t) else a.get("reason", ""), retry_of=a.get("retry_of", ""),
+               warm_start=a.get("warm_start", ""))
+    if len(names) > 1:
+        row.update({f"value_{n}": _fmt(v) for n, v in zip(names, vals)} if vals else {f"value_{n}": "" for n in names})
+    row.update({f"health_{k}": _fmt(v) for k, v in (a.get("health") or {}).items()})
+    row["diagnosis"] = " | ".join(a.get("diagnosis", []))
+    row.update({k: _fmt(v) for k, v in (a.get("params") or t.params).items()})
+    return row
+
+# %% ../../nbs/search/23_results.ipynb #c8b42f8b
+_FINISHED = weakref.WeakKeyDictionary()  # an Optuna storage -> {(study id, objective names, trial number): row}
+_LINES = weakref.WeakKeyDictionary()  # an Optuna storage -> `write_rows`'s memo of trials.csv's lines
+
 def trial_rows(study, names:list[str]|None=None)->list[dict]:
-    "One row per trial: number, state, value (one column per objective of a multi-objective study), epochs, timings, size, memory, reason, health scores, diagnosis, then the parameters."
-    rows, names = [], names or ["value"]
+    """One row per trial: number, state, value (one column per objective of a multi-objective study), epochs, timings, size,
+    memory, reason, health scores, diagnosis, then the parameters. A finished trial never changes (Optuna refuses to), so its
+    row is built once per process: the results of trial 500 cost what those of trial 10 did. Read only: the rows are shared."""
+    names = tuple(names or ["value"])
+    done, rows = _FINISHED.setdefault(study._storage, {}), []
     for t in study.get_trials(deepcopy=False):  # read only: Optuna's copy of every trial would cost O(trials) per call
-        a = t.user_attrs
-        vals = t.values or []
-        row = dict(number=t.number, state=shown_state(t), value=_fmt(vals[0]) if len(vals) == 1 else "",
-                   epochs=a.get("epochs", ""), seconds=a.get("seconds", ""), fit_seconds=a.get("fit_seconds", ""),
-                   params_count=a.get("params_count", ""), rss_mb=a.get("rss_mb", ""), peak_rss_mb=a.get("peak_rss_mb", ""),
-                   reason="interrupted" if is_interrupted(t) else a.get("reason", ""), retry_of=a.get("retry_of", ""),
-                   warm_start=a.get("warm_start", ""))
-        if len(names) > 1:
-            row.update({f"value_{n}": _fmt(v) for n, v in zip(names, vals)} if vals else {f"value_{n}": "" for n in names})
-        row.update({f"health_{k}": _fmt(v) for k, v in (a.get("health") or {}).items()})
-        row["diagnosis"] = " | ".join(a.get("diagnosis", []))
-        row.update({k: _fmt(v) for k, v in (a.get("params") or t.params).items()})
+        key = (study._study_id, names, t.number)
+        row = done.get(key) or _row(t, names)
+        if t.state.is_finished():
+            done[key] = row
         rows.append(row)
     return rows
 
@@ -92,7 +106,7 @@ def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:
     "Rewrite `trials.csv` and `summary.json` (keeping the final model's record and test score while the best trial is the same); `ended_by`: what ended the run ('trials', 'timeout', 'time_budget' or 'interrupted'; None while it runs)."
     root = Path(root)
     rows = trial_rows(study, config.objective_names)
-    write_rows(root / "trials.csv", rows)
+    write_rows(root / "trials.csv", rows, _LINES.setdefault(study._storage, {}))
     old, best = read_summary(root), best_trial(study, config)
     if best is not None:
         write_best(root, best, config, copied=old.get("best_trial") == best.number)  # the summary is written after the copy

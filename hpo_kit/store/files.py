@@ -63,14 +63,23 @@ def append_row(path:Path|str, row:dict):
         f.flush()
         os.fsync(f.fileno())
 
-def write_rows(path:Path|str, rows:list[dict]):
-    "Replace the CSV at `path` with `rows`."
-    cols = list(dict.fromkeys(k for r in rows for k in r))
+def _line(row:dict, cols:list)->str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=cols, restval="")
-    w.writeheader()
-    w.writerows(rows)
-    write_atomic(path, buf.getvalue())
+    csv.writer(buf).writerow([row.get(c, "") for c in cols])
+    return buf.getvalue()
+
+def write_rows(path:Path|str, rows:list[dict], memo:dict|None=None):
+    """Replace the CSV at `path` with `rows`. `memo`, a dict kept between calls, keeps each row's line while the row is the same
+    object and the columns are the same: a table rewritten after every trial renders only its new rows."""
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    key, kept = tuple(cols), {}
+    for r in rows:
+        hit = (memo or {}).get(id(r))
+        kept[id(r)] = hit if hit is not None and hit[1] == key else (r, key, _line(r, cols))  # the row held: its id stays its own
+    if memo is not None:
+        memo.clear()
+        memo.update(kept)
+    write_atomic(path, _line(dict(zip(cols, cols)), cols) + "".join(kept[id(r)][2] for r in rows))
 
 def read_rows(path:Path|str)->list[dict]:
     "The rows of a CSV file as dicts of strings (empty if the file is missing)."

@@ -23,11 +23,11 @@ __all__ = ['drop_checkpoints', 'open_study']
 # %% ../../nbs/study/40_open.ipynb #e8262b90
 def drop_checkpoints(root:Path, study, frozen):
     "Delete the checkpoints of a finished trial and of the interrupted trials it continued."
-    attrs = {t.number: t.user_attrs for t in study.get_trials(deepcopy=False)}
+    trials = study.get_trials(deepcopy=False)  # numbered from 0 in order: trial n is trials[n]
     n = frozen.number
     while n is not None:
         shutil.rmtree(backup_dir(Path(root) / "trials" / str(n)), ignore_errors=True)
-        n = attrs.get(n, {}).get("retry_of")
+        n = trials[n].user_attrs.get("retry_of") if n < len(trials) else None
 
 def _retry(study, t):
     params = t.params or t.system_attrs.get("fixed_params", {})  # it may have died before sampling its queued values

@@ -19,7 +19,7 @@ from ..store.journal import HEARTBEAT_SECONDS
 from ..store.lock import folder_lock
 from ..store.mirror import make_mirror, mirror_events
 from ..store.repair import check_folder, repair_study_journal, saved_config
-from ..search.budget import TimeBudget, epochs_used, finished, next_trial, started
+from ..search.budget import TimeBudget, epochs_used, finished, forecast, next_trial, started
 from ..search.ranking import best_trial, counts, is_out_of_time, is_skipped
 from ..search.results import read_summary, write_results
 from ..search.space import baselines
@@ -149,11 +149,11 @@ def _in_folder(config:StudyConfig, on_event, data, t0:float, own)->StudyResult:
         raise
 
 # %% ../../nbs/study/42_run.ipynb #48f83df2
-def _started(emit, config:StudyConfig, root:Path, data, study, devices):
+def _started(emit, config:StudyConfig, root:Path, data, study, devices, budget:TimeBudget):
     done = finished(study)
     emit(StudyStarted(study=config.study_name, root=str(root), dataset=repr(data), trials=config.trials, done=done,
                       remaining=max(0, config.trials - done), epoch_budget=config.trials * config.max_epochs,
-                      epochs_done=epochs_used(study), devices=devices.summary()))
+                      epochs_done=epochs_used(study), devices=devices.summary(), forecast=forecast(budget, study, config)))
 
 def _final_config(search:Search, study, prior:dict|None)->tuple:
     "The final model's configuration, and why it has no refit when the time budget leaves no room for one (else None)."
@@ -189,9 +189,9 @@ def _run(config:StudyConfig, root:Path, emit, data, t0:float, own)->StudyResult:
             study.enqueue_trial(params, user_attrs=dict(warm_start=note))
         for params in baselines(data, config):
             study.enqueue_trial(params)
-    _started(emit, config, root, data, study, devices)
-    before = started(study)
     budget = TimeBudget(config.budget_seconds, wall, (len(data.y_train) + len(data.y_val)) / len(data.y_train))
+    _started(emit, config, root, data, study, devices, budget)
+    before = started(study)
     final, interrupted, full, ended = _search(Search(root, data, config, emit, devices, own, budget), study, prior, wall, t0)
     try:
         summary = write_results(root, study, config, data, wall_seconds=wall(), final=final, devices=devices.summary(), ended_by=ended)

@@ -13,7 +13,7 @@ from ..interrupts import StopRequested, stop_requested
 from ..events import TrialFinished, TrialStarted
 from ..config import StudyConfig
 from ..store.files import read_rows, trial_dir, write_atomic
-from ..search.budget import eta, next_trial
+from ..search.budget import eta, forecast, next_trial
 from ..search.objectives import objective_value, trial_score
 from ..search.ranking import SKIPPED, best_trial, resumable, shown_state
 from ..search.results import write_results
@@ -156,5 +156,6 @@ def after_trial(search:Search, wall):
         search.emit(TrialFinished(trial=frozen.number, state=shown_state(frozen), value=values[0],
                                   values=values, reason=a.get("reason", ""), epochs=a.get("epochs", 0), seconds=a.get("seconds"),
                                   best_value=best.values[0] if best else None, best_trial=best.number if best else None,
-                                  health=a.get("health"), eta=eta(search.budget, study, search.config) if search.budget else None))
+                                  health=a.get("health"), eta=eta(search.budget, study, search.config) if search.budget else None,
+                                  forecast=forecast(search.budget, study, search.config) if search.budget else None))
     return callback

@@ -98,7 +98,7 @@ class LiveCharts:
         self.config, self.min_interval, self.places = config, min_interval, Places(live)
         self.figures, self.records, self.params, self.current, self.arch = {}, [], {}, None, None
         self.status_text, self.name, self.done, self.total, self.where, self.best = "", "", 0, 0, "", (None, None)
-        self._last, self._last_network, self.ends = 0.0, 0.0, None  # ends: when the study should end (time.monotonic())
+        self._last, self._last_network, self.ends, self.forecast = 0.0, 0.0, None, None  # ends: when the study should end (monotonic)
         self.label = "score" if config.mode == "health" else config.objective_names[0]
 
     def show(self, key:str, fig):
@@ -114,6 +114,10 @@ class LiveCharts:
         if self.ends is None: return ""
         left = max(0.0, self.ends - time.monotonic())
         return f"; the study should end in about {left / 60:.0f} min" if left >= 90 else f"; the study should end in about {left:.0f} s"
+
+    def forecast_text(self)->str:
+        "' Time budget: about N more trials ...' (`search.budget.forecast`, as the last event planned it), or ''."
+        return f" Time budget: {html.escape(self.forecast)}" if self.forecast else ""
 
     def best_text(self)->str:
         "'; best trial N: <metric> <value>', naming the metric (the health-mode score or the first objective), or ''."
@@ -150,12 +154,13 @@ def _draw_study(c:LiveCharts):
 # %% ../../nbs/views/49_live.ipynb #d3bed945
 def _on_study_started(c:LiveCharts, e:dict):
     c.name, c.done, c.total, c.where = e["study"], e["done"], e["trials"], describe(e.get("devices"))
+    c.forecast = e.get("forecast")
     c.status(f"<b>{html.escape(e['study'])}</b>: {e['done']} of {e['trials']} trials done; running {e['remaining']} more on {c.where}. "
-             f"Folder: <code>{html.escape(e['root'])}</code>")
+             f"Folder: <code>{html.escape(e['root'])}</code>.{c.forecast_text()}")
 
 def _on_trial_started(c:LiveCharts, e:dict):
     c.current, c.params[e["trial"]] = dict(number=e["trial"], state="RUNNING", history=[], health=[]), e["params"]
-    c.status(f"<b>{html.escape(c.name)}</b>: running trial {e['trial']} on {c.where}; {c.done} of {c.total} trials done{c.best_text()}{c.eta_text()}.")
+    c.status(f"<b>{html.escape(c.name)}</b>: running trial {e['trial']} on {c.where}; {c.done} of {c.total} trials done{c.best_text()}{c.eta_text()}.{c.forecast_text()}")
 
 def _on_epoch_end(c:LiveCharts, e:dict):
     if c.current is None: return
@@ -169,7 +174,7 @@ def _on_epoch_end(c:LiveCharts, e:dict):
 
 def _on_trial_finished(c:LiveCharts, e:dict):
     c.best = (e.get("best_trial"), e.get("best_value"))
-    c.ends = None if e.get("eta") is None else time.monotonic() + e["eta"]
+    c.ends, c.forecast = None if e.get("eta") is None else time.monotonic() + e["eta"], e.get("forecast")
     if e["state"] not in ("SKIPPED", "OUT_OF_TIME") and e.get("reason") != "interrupted":
         c.done += 1
     if c.current is not None:

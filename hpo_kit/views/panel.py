@@ -4,7 +4,7 @@
 
 # %% ../../nbs/views/51_panel.ipynb #72f54ed5
 from __future__ import annotations
-import base64, html
+import base64, contextlib, html
 from dataclasses import fields
 from pathlib import Path
 import IPython.display as ipd
@@ -15,9 +15,12 @@ from ..backend import import_keras_quietly
 from ..config import StudyConfig, config_from, config_from_yaml, parse_options
 from ..config.choices import PRESET_HELP, PRESETS
 from ..data import check_dataset_file, load_dataset
-from ..search.results import trial_records
+from ..search.results import read_summary, trial_records
 from ..study import run_study
 from . import charts
+from .blocks import block_details
+from .network import architecture_3d
+from .pictures import trial_architecture
 from .form import GROUPS, HEALTH_MODE_ONLY, help_html, note, widget
 from .live import LiveCharts, in_colab, open_study, static_bundle
 from .preview import preview_figure, word_index
@@ -103,7 +106,7 @@ class _Running:
             self.w[k].value = v
         config = self.config
         self.result = run_study(config, on_event=LiveCharts(config), model_fn=self.model_fn, data=self.data)
-        self.download_button.disabled = self.result.summary.get("best_trial") is None
+        self.download_button.disabled = self.network_button.disabled = self.result.summary.get("best_trial") is None
         return self.result
 
     def _catching_run(self):
@@ -159,13 +162,28 @@ class _Looking:
             self.message.value = _error(str(e))
             return None
         fig = preview_figure(ds, word_index(ds.name))
-        if in_colab():
-            ipd.display(static_bundle(fig), raw=True)
-        else:
-            self.out.clear_output()
-            with self.out:
-                ipd.display(static_bundle(fig), raw=True)
+        self._show(fig)
         return fig
+
+# %% ../../nbs/views/51_panel.ipynb #271624ce
+class _Showing:
+    "The panel's pictures under the form: a trial's network full size."
+    def network(self, trial:int|None=None, folder=None, grouped:bool=True):
+        "Trial `trial`'s network (default: the best) of `folder` (default: the last run's) full size under the form, with its blocks' history."
+        folder = Path(folder or (self.result.root if self.result else ""))
+        if not (folder / "trials").is_dir(): raise ConfigError("network needs a study: run one first, or pass folder='runs/<study>'.")
+        arch = trial_architecture(folder, read_summary(folder).get("best_trial") if trial is None else trial)
+        figs = [architecture_3d(arch, grouped=grouped, height=820), block_details(arch, grouped)]
+        self._show(*figs)
+        return figs
+
+    def _show(self, *figs):
+        "Draw `figs` under the form, replacing what was there; in Colab under the cell (its Output widget breaks Plotly)."
+        if not in_colab():
+            self.out.clear_output()
+        with contextlib.nullcontext() if in_colab() else self.out:
+            for fig in figs:
+                ipd.display(static_bundle(fig), raw=True)
 
 # %% ../../nbs/views/51_panel.ipynb #26a07b45
 def _download_link(path:Path)->str:
@@ -183,7 +201,7 @@ def _offer_download(panel):
     return files.download(str(path))
 
 # %% ../../nbs/views/51_panel.ipynb #48bad9c6
-class StudyPanel(Form, _Running, _Looking):
+class StudyPanel(Form, _Running, _Looking, _Showing):
     "A form for a study's options, with live charts when it runs."
     def __init__(self, model_fn=None, # your own model function `model_fn(hp, data)` (see `training.own_model`); None: hpo-kit's models
                  data=None, # a `Dataset` of your arrays (`data.from_arrays`) instead of the dataset field
@@ -194,7 +212,9 @@ class StudyPanel(Form, _Running, _Looking):
         self.run_button = W.Button(description="Run study", button_style="success", icon="play", layout=plain)
         self.download_button = W.Button(description="Download results", icon="download", disabled=True, layout=auto)
         self.preview_button = W.Button(description="Preview data", icon="eye", layout=auto)
-        buttons = W.HBox([self.run_button, self.preview_button, self.download_button], layout=plain)
+        self.network_button = W.Button(description="Best network, full size", icon="cube", disabled=True, layout=auto)
+        self.each_layer = W.Checkbox(description="each layer as a block", value=False, indent=False, layout=auto)
+        buttons = W.HBox([self.run_button, self.preview_button, self.download_button, self.network_button, self.each_layer], layout=plain)
         parts = [W.HTML("<h3>hpo-kit study</h3>", layout=plain), self.preset, self.sections, self.message, buttons, self.download,
                  W.HTML(help_html(), layout=plain), self.out]
         self.box = W.VBox(parts, layout=plain)
@@ -203,6 +223,7 @@ class StudyPanel(Form, _Running, _Looking):
         self.run_button.on_click(lambda _: self._run_from_button())
         self.download_button.on_click(lambda _: self.offer_download())
         self.preview_button.on_click(lambda _: self.preview())
+        self.network_button.on_click(lambda _: self.network(grouped=not self.each_layer.value))
         self.validate()
 
     def _ipython_display_(self):

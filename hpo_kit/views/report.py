@@ -17,6 +17,7 @@ from ..training.architecture import ARCHITECTURE_FILE, read_architecture
 from ..training.devices import describe
 from ..training.own_model import load_saved
 from . import charts
+from .blocks import block_details
 from .network import architecture_3d, compare_architectures
 
 # %% auto #0
@@ -127,13 +128,17 @@ def _summary_html(s:dict)->str:
     params = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{fmt(v)}</td></tr>" for k, v in (s.get("best_params") or {}).items())
     return f'<table class="kv">{table}</table><h3>Best hyperparameters</h3><table class="kv">{params}</table>'
 
+_RESIZE = "this.querySelectorAll('.js-plotly-plot').forEach(g => Plotly.Plots.resize(g))"  # a figure drawn while folded has no size
+
 def _network_section(page, root:Path, ranked:list[dict]):
-    "The best trial's network in 3D, coloured by dead units epoch by epoch, and beside the runner-up's."
+    "The best trial's network in 3D, block by block (each layer in a folded view), each block's history, and the runner-up's network with it."
     try:
         archs = [read_architecture(root / "trials" / str(r["number"])) for r in ranked[:2]]
     except ConfigError: return  # a trial folder removed by hand: the rest of the report stands
-    figs = [architecture_3d(archs[0])] + ([compare_architectures(*archs)] if len(archs) > 1 else [])
-    page.section("network", "The best network in 3D (drag to turn it; the slider steps through the epochs)", *map(page.fig, figs))
+    layers = f'<details ontoggle="{_RESIZE}"><summary>Each layer as a block of its own</summary>{page.fig(architecture_3d(archs[0], grouped=False))}</details>'
+    body = [page.fig(architecture_3d(archs[0])), layers, page.fig(block_details(archs[0]))]
+    page.section("network", "The best network in 3D (drag to turn it; the slider steps through the epochs; pick a block below for its history)",
+                 *body, *([page.fig(compare_architectures(*archs))] if len(archs) > 1 else []))
 
 def ranked_records(records:list[dict], config)->list[dict]:
     "Complete trials, best first by the first objective (by the score in health mode)."
