@@ -80,6 +80,77 @@ def test_report_renders_offline_in_chromium(study):
     assert n_rows == trials >= 2 and (before, up, down) == ("0", "0", str(trials - 1)), (n_rows, before, up, down)  # every trial; sorts
 
 
+# Through the rendered scene's own model, view and projection matrices (column-major, as WebGL takes them), in the
+# page's pixels: each block's hover dot (the trace that names blocks in order), and a point on the front face of each
+# block's first box, a third of the way from its centre to its top edge (away from the dot). A mesh names a box's block
+# in `customdata`: per cell (12 a box) where cells are coloured, else per vertex (8 a box).
+SPOTS = """gd => {
+  const sc = gd._fullLayout.scene._scene, cam = sc.glplot.cameraParams, s = sc.dataScale, r = sc.container.getBoundingClientRect();
+  const mul = (m, v) => [0, 1, 2, 3].map(i => m[i] * v[0] + m[4 + i] * v[1] + m[8 + i] * v[2] + m[12 + i] * v[3]);
+  const px = (x, y, z) => { const c = mul(cam.projection, mul(cam.view, mul(cam.model, [x * s[0], y * s[1], z * s[2], 1])));
+                            return [r.left + (c[0] / c[3] + 1) / 2 * r.width, r.top + (1 - c[1] / c[3]) / 2 * r.height]; };
+  const dots = gd._fullData.find(t => t.type === 'scatter3d' && t.customdata);
+  const faces = {};
+  for (const t of gd._fullData.filter(t => t.type === 'mesh3d')) {
+    const perCell = !!(t.intensity && t.intensity.length);
+    for (let k = 0; 8 * k < t.x.length; k++) {
+      const block = t.customdata[perCell ? 12 * k : 8 * k];
+      if (block in faces) continue;  // its first box
+      const v = [...Array(8).keys()].map(j => 8 * k + j), ymin = Math.min(...v.map(j => t.y[j]));
+      const front = v.filter(j => t.y[j] === ymin), zmax = Math.max(...front.map(j => t.z[j]));
+      const mean = (js, a) => js.reduce((m, j) => m + a[j], 0) / js.length, top = front.filter(j => t.z[j] === zmax);
+      const cz = mean(front, t.z);
+      faces[block] = px(mean(front, t.x), ymin, cz + (mean(top, t.z) - cz) / 3);
+    }
+  }
+  return {dots: dots.x.map((x, j) => px(x, dots.y[j], dots.z[j])), faces};
+}"""
+
+
+def test_a_click_on_a_block_shows_its_history(study):
+    "In the report, a click on a block of the 3D view picks that block in the history chart below it, as its dropdown does; its dot shows its details on hover."
+    from playwright.sync_api import sync_playwright
+    from hpo_kit.search.results import read_summary
+    from hpo_kit.training.architecture import read_architecture
+    from hpo_kit.views.blocks import describe_block, group_blocks
+    from hpo_kit.views.report import build_report
+    report = build_report(study)
+    blocks = group_blocks(read_architecture(study / "trials" / str(read_summary(study)["best_trial"]))["layers"])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--no-first-run", "--disable-background-networking"])
+        page = browser.new_context(offline=True, viewport=dict(width=1280, height=900)).new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report.as_uri())
+        page.locator("#network-blocks").scroll_into_view_if_needed()
+        page.wait_for_function("() => { const gd = document.getElementById('network-blocks'); return gd && gd._fullLayout &&"
+                               " gd._fullLayout.scene && gd._fullLayout.scene._scene && gd._fullLayout.scene._scene.glplot.cameraParams; }",
+                               timeout=60000)
+        page.wait_for_timeout(500)
+        history = lambda: page.evaluate("() => { const h = document.getElementById('block-history');"
+                                        " return [h.layout.updatemenus[0].active, h.layout.title.text, h.data.map(t => t.visible)]; }")
+        first, spots = history()[0], page.eval_on_selector("#network-blocks", SPOTS)
+        targets = [len(blocks) - 1, 0, first]  # the output block, the input's, the first shown: each click changes the pick
+        assert len(set(targets)) == 3 and len(spots["faces"]) == len(spots["dots"]) == len(blocks), (targets, spots)
+        picked = []
+        for i in targets:
+            x, y = spots["faces"][str(i)]
+            page.mouse.move(x, y); page.wait_for_timeout(200)
+            page.mouse.down(); page.wait_for_timeout(150); page.mouse.up()  # held a moment: the scene reads the button as it renders
+            page.wait_for_function(f"() => document.getElementById('block-history').layout.updatemenus[0].active === {i}", timeout=10000)
+            picked.append(history())
+        page.mouse.move(*spots["dots"][first]); page.wait_for_timeout(300)
+        label = page.evaluate("() => [...document.querySelectorAll('#network-blocks .hovertext')].map(e => e.textContent).join(' ')")
+        page.locator("#network").screenshot(path=str(OUT / "report-network-clicked.png"))
+        browser.close()
+    assert not errors, errors
+    for i, (active, title, visible) in zip(targets, picked):
+        assert active == i and title == describe_block(blocks[i]), (i, title)
+        assert [j for j, v in enumerate(visible) if v is True] == [3 * i, 3 * i + 1, 3 * i + 2], (i, visible)  # its three lines alone
+    assert blocks[first]["name"] in label, label  # the dot in front of the block shows its details
+
+
 @pytest.mark.parametrize("fmt", ["keras", "savedmodel", "tflite"])
 def test_exports_reproduce_predictions(study, fmt):
     import keras, tensorflow as tf

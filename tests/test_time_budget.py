@@ -1,13 +1,16 @@
 """`time_budget`: the whole study, final model included, ends within its wall time; a trial the budget stops is
 out of time (kept, resumable, not a failure); a study stopped and run again spends what is left, not the whole
-again; bad budgets are refused before anything is trained. Real studies on the bundled digits."""
-import json, subprocess, time
+again, and a run killed with SIGKILL (a Colab disconnect) has its epochs counted as spent, not the time it was gone;
+bad budgets are refused before anything is trained. Real studies on the bundled digits."""
+import json, signal, subprocess, time
 
 import pytest
 
 from hpo_kit.config import StudyConfig
 from hpo_kit.store.files import read_rows
 from hpo_kit.study import run_study
+
+from killing import launch, wait_for
 
 
 def summary(root) -> dict:
@@ -71,6 +74,40 @@ def test_a_stopped_study_spends_what_is_left_of_its_budget(tmp_path):
     assert second.summary["ended_by"] == "time_budget"
     assert took <= (30 - spent) * 1.05 + 1, (spent, took)  # what was left, not the whole budget again
     assert second.summary["wall_seconds"] <= 30 * 1.05, second.summary["wall_seconds"]
+
+
+def epochs_since(root, since: float) -> list[dict]:
+    "The epochs (rows of every trial's history, a retry's copies once) that finished after `since`, in order."
+    rows = {r["finished_at"]: r for p in root.glob("trials/*/history.csv") for r in read_rows(p) if float(r["finished_at"]) > since}
+    return [rows[k] for k in sorted(rows, key=float)]
+
+
+def span(rows) -> float:
+    "Seconds from the first epoch's start to the last's end: time the run surely spent."
+    return float(rows[-1]["finished_at"]) - float(rows[0]["finished_at"]) + float(rows[0]["seconds"])
+
+
+def test_a_killed_run_counts_its_epochs_as_spent_and_not_the_time_it_was_gone(tmp_path):
+    args = ["run", "trials=2", "max_epochs=60", "patience=60", "pruner=none", "time_budget=10m", "seed=0", f"output={tmp_path}", "study=kill"]
+    root, spent, last, GONE = tmp_path / "kill", [], 0.0, 10
+    for _ in range(2):  # killed in its first trial (no summary yet), then again in the trial it continued
+        proc = launch(args)
+        assert wait_for(proc, lambda: len(epochs_since(root, last)) >= 25), proc.stderr.read()
+        proc.send_signal(signal.SIGKILL); proc.wait()
+        rows = epochs_since(root, last)
+        spent.append(span(rows))
+        last = float(rows[-1]["finished_at"])
+        time.sleep(GONE)  # the runtime is gone a while (then a new process starts: more time not spent on the study)
+    assert not (root / "summary.json").exists() or json.loads((root / "summary.json").read_text())["trials"].get("COMPLETE", 0) == 0
+    seen = {}
+    def at_start(e):
+        if e["event"] == "study_started": seen.update(summary(root))  # written as the run starts, before any training
+    res = run_study(StudyConfig(trials=2, max_epochs=60, patience=60, pruner="none", time_budget="10m", seed=0, output=str(tmp_path), study="kill"),
+                    on_event=at_start)
+    # at least both runs' epochs; beyond them only each run's own start (its model built, data loaded: seconds), never a
+    # time it was gone (counted, the first gap alone would add 10 s and the second process's start)
+    assert sum(spent) <= seen["wall_seconds"] < sum(spent) + GONE - 2, (spent, seen["wall_seconds"])
+    assert res.summary["wall_seconds"] >= seen["wall_seconds"] and res.summary["ended_by"] == "trials"
 
 
 @pytest.mark.parametrize("bad", ["0", "-5m", "20 minutes", "1e9h"])

@@ -4,13 +4,14 @@
 
 # %% ../../nbs/study/40_open.ipynb #a74e4718
 from __future__ import annotations
-import shutil
+import math, shutil
+from datetime import datetime
 from pathlib import Path
 import optuna
 from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
 from ..config import StudyConfig, config_to_yaml
-from ..store.files import study_root, write_atomic
+from ..store.files import read_rows, study_root, write_atomic
 from ..store.journal import CONFIG_ATTR, optuna_storage
 from ..store.repair import check_folder
 from ..search.ranking import resumable
@@ -18,7 +19,7 @@ from ..search.samplers import make_pruner, make_sampler
 from ..training.checkpoint import backup_dir
 
 # %% auto #0
-__all__ = ['drop_checkpoints', 'open_study']
+__all__ = ['drop_checkpoints', 'open_study', 'unrecorded_seconds']
 
 # %% ../../nbs/study/40_open.ipynb #e8262b90
 def drop_checkpoints(root:Path, study, frozen):
@@ -68,3 +69,23 @@ def open_study(config:StudyConfig, root:Path|None=None):
         study.set_user_attr(CONFIG_ATTR, text)  # a larger budget too
     write_atomic(root / "config.yaml", text)
     return study
+
+# %% ../../nbs/study/40_open.ipynb #24d8bcd3
+def _written(summary:dict)->float:
+    "When `summary` was written (seconds since the epoch), or -inf."
+    try:
+        return datetime.strptime(summary["updated"], "%Y-%m-%dT%H:%M:%S%z").timestamp()  # to the second
+    except (KeyError, TypeError, ValueError):
+        return -math.inf
+
+def _span(rows:list[dict], since:float)->float:
+    "Seconds from `since` (-inf: the first epoch's start) to the end of the last of `rows` (epochs) finished after it."
+    later = [r for r in rows if r.get("finished_at") and float(r["finished_at"]) > since]
+    if not later: return 0.0
+    start = since if math.isfinite(since) else float(later[0]["finished_at"]) - float(later[0].get("seconds") or 0)
+    return float(later[-1]["finished_at"]) - start
+
+def unrecorded_seconds(root:Path, study, summary:dict)->float:
+    "Wall seconds a killed run trained after it last wrote `summary`, from the epochs of the trials it left to resume and of the final model."
+    folders = [Path(root) / "trials" / str(t.number) for t in study.get_trials(deepcopy=False) if resumable(t)] + [Path(root) / "final"]
+    return max(_span(read_rows(f / "history.csv"), _written(summary)) for f in folders)

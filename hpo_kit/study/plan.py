@@ -13,18 +13,21 @@ from ..search.budget import SAFETY
 from .run import run_study
 
 # %% auto #0
-__all__ = ['MEASURE_TRIALS', 'MEASURE_EPOCHS', 'measure', 'Plan', 'forecast', 'plan_lines', 'plan']
+__all__ = ['MEASURE_TRIALS', 'MEASURE_EPOCHS', 'measured_config', 'measure', 'Plan', 'forecast', 'plan_lines', 'plan']
 
 # %% ../../nbs/study/43a_plan.ipynb #9a330066
 MEASURE_TRIALS, MEASURE_EPOCHS = 2, 2  # the baseline and one sampled model; the first epoch traces, the second is the pace
 
+def measured_config(config:StudyConfig, output:str=".")->StudyConfig:
+    "The scratch study that `measure` runs for `config`: equal for two configs that differ only in their budgets and places."
+    return dataclasses.replace(config, trials=MEASURE_TRIALS, max_epochs=MEASURE_EPOCHS, time_budget=None, timeout=None, output=output,
+                               study="plan", storage="local", credentials=None, sampler="random", pruner="none", refit=False,
+                               ensemble=0, seed=0 if config.seed is None else config.seed)
+
 def measure(config:StudyConfig, data=None, model_fn=None)->tuple:
     "Train the scratch study's trials: `(their trials.csv rows, each with its 'history', the data sizes)`."
     with tempfile.TemporaryDirectory() as d:
-        cfg = dataclasses.replace(config, trials=MEASURE_TRIALS, max_epochs=MEASURE_EPOCHS, time_budget=None, timeout=None, output=d,
-                                  study="plan", storage="local", credentials=None, sampler="random", pruner="none", refit=False,
-                                  ensemble=0, seed=0 if config.seed is None else config.seed)
-        res = run_study(cfg, data=data, model_fn=model_fn)
+        res = run_study(measured_config(config, d), data=data, model_fn=model_fn)
         rows = [dict(r, history=read_rows(res.root / "trials" / r["number"] / "history.csv")) for r in read_rows(res.root / "trials.csv")]
         return rows, res.summary["data"]["sizes"]
 

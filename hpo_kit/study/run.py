@@ -27,7 +27,7 @@ from ..search.warm import warm_trials
 from ..training.devices import setup_devices
 from ..training.final import final_model
 from ..training.own_model import resolve_own
-from .open import open_study
+from .open import open_study, unrecorded_seconds
 from .trial import Search, after_trial, objective
 
 # %% auto #0
@@ -183,8 +183,11 @@ def _run(config:StudyConfig, root:Path, emit, data, t0:float, own)->StudyResult:
     data = data if data is not None else load_dataset(config.dataset, seed=config.seed)
     study, devices = open_study(config, root), setup_devices(config)
     prior = read_summary(root)
-    wall = lambda: prior.get("wall_seconds", 0.0) + time.perf_counter() - t0
-    if not study.trials:  # a new study: the best configurations of earlier studies first, then the baselines
+    lost = unrecorded_seconds(root, study, prior)  # a killed run's epochs since its last summary
+    wall = lambda: prior.get("wall_seconds", 0.0) + lost + time.perf_counter() - t0
+    if study.trials:  # a study continued: its summary first, so a kill of this run counts from here
+        write_results(root, study, config, data, wall_seconds=wall(), devices=devices.summary())
+    else:  # a new study: the best configurations of earlier studies first, then the baselines
         for params, note in warm_trials(config, data, root):  # a warm_start that cannot be used stops here, before any training
             study.enqueue_trial(params, user_attrs=dict(warm_start=note))
         for params in baselines(data, config):

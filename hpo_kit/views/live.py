@@ -4,13 +4,13 @@
 
 # %% ../../nbs/views/49_live.ipynb #df0fe773
 from __future__ import annotations
-import html, sys, time
+import html, math, sys, time
 from pathlib import Path
 import IPython.display as ipd
 import ipywidgets as W
 import plotly.io as pio
 from ..errors import ConfigError
-from ..events import EpochEnd, ModelBuilt, StudyFinished, StudyStarted, TrialFinished, TrialStarted
+from ..events import EpochEnd, FinalStarted, ModelBuilt, StudyFinished, StudyStarted, TrialFinished, TrialStarted
 from ..config import StudyConfig, config_from_yaml
 from ..search.results import read_summary, trial_records
 from ..training.architecture import read_architecture
@@ -92,14 +92,14 @@ class LiveCharts:
     "A study-event subscriber drawing the current trial's curves, health and network, the optimization history and the trials table."
     ORDER = ("curves", "health", "network", "history", "activations", "table")  # how the charts stand under the cell
     STATIC_HEIGHT = dict(network=420, history=300, activations=300)  # pixels of kept charts (JupyterLab saves a PNG of each)
-    NETWORK_EVERY = 10  # the 3D view is redrawn at most every 10 intervals (< 1% of training)
+    PACE, BURST = dict(trial=1, network=10, study=0), 0.05  # least time between a group's draws (in `min_interval`s); drawing before the share applies (s)
 
-    def __init__(self, config:StudyConfig, min_interval:float=1.0, live:bool=True):
-        self.config, self.min_interval, self.places = config, min_interval, Places(live)
+    def __init__(self, config:StudyConfig, min_interval:float=1.0, live:bool=True, share:float=0.005):
+        self.config, self.min_interval, self.share, self.places = config, min_interval, share, Places(live)
         self.figures, self.records, self.params, self.current, self.arch = {}, [], {}, None, None
         self.status_text, self.name, self.done, self.total, self.where, self.best = "", "", 0, 0, "", (None, None)
-        self._last, self._last_network, self.ends, self.forecast = 0.0, 0.0, None, None  # ends: when the study should end (monotonic)
-        self.label = "score" if config.mode == "health" else config.objective_names[0]
+        self.began, self.spent, self.drawn, self.stale = time.monotonic(), 0.0, {}, set()  # what drawing has cost, when
+        self.ends, self.forecast, self.label = None, None, "score" if config.mode == "health" else config.objective_names[0]  # ends: monotonic
 
     def show(self, key:str, fig):
         self.figures[key] = fig
@@ -130,26 +130,55 @@ class LiveCharts:
             handler(self, e)
 
 # %% ../../nbs/views/49_live.ipynb #fcaebd9c
-def _draw_trial(c:LiveCharts, force:bool=False):
-    "The running trial's curves and health, at most every `min_interval` seconds."
-    if c.current is None or not c.current["history"] or (not force and time.monotonic() - c._last < c.min_interval): return
-    c._last = time.monotonic()
+def _draw_trial(c:LiveCharts)->bool:
+    "The running trial's curves and health; whether there was anything to draw."
+    if c.current is None or not c.current["history"]: return False
     c.show("curves", charts.training_curves(c.current))
     if any("health_overall" in r for r in c.current["history"]):
         c.show("health", charts.health_curves(c.current))
+    return True
 
-def _draw_network(c:LiveCharts, force:bool=False, animate:bool=False):
-    "The running trial's network in 3D, recoloured by its last epoch's health (throttled harder than the curves)."
-    if c.arch is None or (not force and time.monotonic() - c._last_network < c.NETWORK_EVERY * c.min_interval): return
-    c._last_network = time.monotonic()
-    c.show("network", architecture_3d(c.arch, animate=animate))
+def _draw_network(c:LiveCharts)->bool:
+    "The running trial's network in 3D, recoloured by its last epoch's health (a slider over every epoch would grow the notebook by each)."
+    if c.arch is not None:
+        c.show("network", architecture_3d(c.arch, animate=False))
+    return c.arch is not None
 
-def _draw_study(c:LiveCharts):
+def _draw_study(c:LiveCharts)->bool:
     "The optimization history, the objective by activation and the trials table."
+    if not c.records: return False
     c.show("history", charts.optimization_history(c.records, c.config.directions[0], c.label))
     if any(r["params"].get("activation") for r in c.records):
         c.show("activations", charts.activation_chart(c.records, c.label, override=c.config.activation_override))
     c.show("table", charts.trials_table(c.records))
+    return True
+
+_DRAWERS = dict(trial=_draw_trial, network=_draw_network, study=_draw_study)  # in the order they draw
+
+# %% ../../nbs/views/49_live.ipynb #48daf06e
+def _affords(c:LiveCharts, group:str)->bool:
+    "Whether `group` may draw now: its first draw may, a later one when its pace allows and drawing stays within its share of the run's time."
+    now = time.monotonic()
+    if group not in c.drawn: return True  # the first trial's curves and network at once, whatever the first 3D draw cost
+    if now - c.drawn[group] < c.PACE[group] * c.min_interval: return False
+    return c.spent <= c.share * (now - c.began) + c.BURST
+
+def _unpace(c:LiveCharts, group:str):
+    "A new trial's charts wait for no pace, only for the share (a group's first draw waits for neither)."
+    if group in c.drawn:
+        c.drawn[group] = -math.inf
+
+def _draw(c:LiveCharts, *groups:str, force:bool=False):
+    "Mark `groups` stale, then draw every stale group that `_affords` it (all of them when `force`), timing each; one with nothing to draw stays stale."
+    c.stale.update(groups)
+    for g in _DRAWERS:
+        if g not in c.stale or not (force or _affords(c, g)): continue  # asked again after each draw: it spends the share
+        t = time.perf_counter()
+        drew = _DRAWERS[g](c)
+        c.spent += time.perf_counter() - t
+        if drew:
+            c.drawn[g] = time.monotonic()
+            c.stale.discard(g)
 
 # %% ../../nbs/views/49_live.ipynb #d3bed945
 def _on_study_started(c:LiveCharts, e:dict):
@@ -160,6 +189,7 @@ def _on_study_started(c:LiveCharts, e:dict):
 
 def _on_trial_started(c:LiveCharts, e:dict):
     c.current, c.params[e["trial"]] = dict(number=e["trial"], state="RUNNING", history=[], health=[]), e["params"]
+    _unpace(c, "trial")
     c.status(f"<b>{html.escape(c.name)}</b>: running trial {e['trial']} on {c.where}; {c.done} of {c.total} trials done{c.best_text()}{c.eta_text()}.{c.forecast_text()}")
 
 def _on_epoch_end(c:LiveCharts, e:dict):
@@ -169,8 +199,8 @@ def _on_epoch_end(c:LiveCharts, e:dict):
         c.current["health"].append(e["health"])
         if c.arch is not None:
             c.arch["health"].append(e["health"])
-            _draw_network(c)
-    _draw_trial(c)
+            c.stale.add("network")
+    _draw(c, "trial")
 
 def _on_trial_finished(c:LiveCharts, e:dict):
     c.best = (e.get("best_trial"), e.get("best_value"))
@@ -179,15 +209,15 @@ def _on_trial_finished(c:LiveCharts, e:dict):
         c.done += 1
     if c.current is not None:
         c.current["state"] = e["state"]
-        _draw_trial(c, force=True)
     c.records.append(dict(number=e["trial"], state=e["state"], value=e["value"], epochs=e["epochs"], reason=e["reason"],
                           health_overall=(e.get("health") or {}).get("overall"), params=c.params.get(e["trial"], {})))
-    _draw_study(c)
+    _draw(c, "trial", "study")
 
 # %% ../../nbs/views/49_live.ipynb #960c13f7
 def _on_model_built(c:LiveCharts, e:dict):
     c.arch = dict(e["architecture"], health=[])
-    _draw_network(c, force=True)
+    _unpace(c, "network")
+    _draw(c, "network")
 
 def _on_study_finished(c:LiveCharts, e:dict):
     s = e["summary"]
@@ -198,28 +228,32 @@ def _on_study_finished(c:LiveCharts, e:dict):
     freeze(c)
 
 _HANDLERS = {StudyStarted.name: _on_study_started, TrialStarted.name: _on_trial_started, ModelBuilt.name: _on_model_built,
-             EpochEnd.name: _on_epoch_end, TrialFinished.name: _on_trial_finished, StudyFinished.name: _on_study_finished}
+             EpochEnd.name: _on_epoch_end, TrialFinished.name: _on_trial_finished, StudyFinished.name: _on_study_finished,
+             FinalStarted.name: lambda c, e: _draw(c, force=True)}  # the search is over: its charts complete while the final model trains
 
 # %% ../../nbs/views/49_live.ipynb #20047a04
 def end_on_best(c:LiveCharts, root, best:int|None):
-    "Leave the best trial's curves and network in view."
-    if best is None: return
-    if (c.current or {}).get("number") != best:
+    "Put the best trial's curves and network in view (drawn with what else is stale by `freeze`)."
+    if best is not None and (c.current or {}).get("number") != best:
         rec = next((r for r in trial_records(root) if r["number"] == best), None)
         if rec is not None:
             c.current = rec
-            _draw_trial(c, force=True)
-    try:
-        c.arch = read_architecture(Path(root) / "trials" / str(best))
-    except ConfigError: return  # its folder was removed by hand
-    _draw_network(c, force=True, animate=False)  # its last epoch: a slider over every epoch would grow the notebook by each
+            c.stale.add("trial")
+    if best is not None:
+        try:
+            c.arch = read_architecture(Path(root) / "trials" / str(best))
+            c.stale.add("network")
+        except ConfigError: pass  # its folder was removed by hand
 
 def freeze(c:LiveCharts, clear:bool=True):
-    "Publish the status and the last state of every chart as plain outputs; `clear` first removes the live ones."
-    if c.places.live and in_colab(): return  # Colab's live charts are plain outputs already
+    "Build what the pacing left stale, then publish the status and the last state of every chart as plain outputs; `clear` first removes the live ones."
+    if c.places.live and in_colab(): return _draw(c, force=True)  # Colab's live charts are plain outputs already
     if clear:
         ipd.clear_output()
     c.places.close()
+    c.places.live = False  # what is stale is built below to be kept, not drawn live a moment before
+    c.stale.discard("trial")  # its curves are built below, with its health
+    _draw(c, force=True)
     ipd.display(ipd.HTML(c.status_text))
     if c.current is not None and c.current["history"]:
         c.figures.pop("health", None)
@@ -238,7 +272,7 @@ def open_study(folder)->LiveCharts:
     c.records, c.name, c.best = records, str(s.get("study")), (s.get("best_trial"), s.get("best_value"))
     c.status(f"<b>{html.escape(c.name)}</b>: {len(records)} trials{c.best_text()}; trained on {describe(s.get('devices'))}. "
              f"Folder: <code>{html.escape(str(folder))}</code>")
-    _draw_study(c)
+    c.stale.add("study")
     end_on_best(c, folder, s.get("best_trial"))
     freeze(c, clear=False)
     return c

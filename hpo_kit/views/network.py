@@ -149,9 +149,11 @@ def _edges(blocks:list, places:list, parts:list)->tuple:
 
 # %% ../../nbs/views/46_network.ipynb #bff9fc9b
 def _mesh(places, parts, values, style:dict, name:str="", legend:bool=False):
-    "One Mesh3d of the blocks whose value in `values` is not False, 12 triangles a part, coloured by value (or by `style`)."
-    xs, ys, zs, ii, jj, kk, cells = [], [], [], [], [], [], []
-    for (x, z), ps, v in zip(places, parts, values):
+    """One Mesh3d of the blocks whose value in `values` is not False, 12 triangles a part, coloured by value (or by `style`); each
+    vertex (or cell, where cells are coloured: plotly then names the cell picked) carries its block's index (`customdata`), so a
+    click on a block names it (no hover label: the block's dot has it)."""
+    xs, ys, zs, ii, jj, kk, cells, ids = [], [], [], [], [], [], [], {False: [], True: []}
+    for index, ((x, z), ps, v) in enumerate(zip(places, parts, values)):
         if v is False: continue  # not in this mesh
         for dx, depth, h, w in ps:
             bx, by, bz, faces = _box(x + dx, z, depth, h, w)
@@ -159,12 +161,14 @@ def _mesh(places, parts, values, style:dict, name:str="", legend:bool=False):
             xs += bx
             ys += by
             zs += bz
+            ids[False] += [index] * len(bx)
+            ids[True] += [index] * len(faces)
             ii += [n + f[0] for f in faces]
             jj += [n + f[1] for f in faces]
             kk += [n + f[2] for f in faces]
             cells += [v] * len(faces)
     colour = dict(intensity=cells, intensitymode="cell") if "colorscale" in style else {}
-    return go.Mesh3d(x=xs, y=ys, z=zs, i=ii, j=jj, k=kk, hoverinfo="skip", flatshading=True, name=name, showlegend=legend,
+    return go.Mesh3d(x=xs, y=ys, z=zs, i=ii, j=jj, k=kk, customdata=ids["colorscale" in style], hoverinfo="none", flatshading=True, name=name, showlegend=legend,
                      **colour, **style)
 
 # %% ../../nbs/views/46_network.ipynb #24740609
@@ -211,9 +215,14 @@ def _traces(arch:dict, overlay:str, record:dict, bold:set=frozenset(), colorbar:
             _mesh(places, parts, [None if not m else False for m in seen], dict(color="lightgrey", opacity=0.45),
                   name=f"grey: {title.split(' (')[0]} not measured", legend=colorbar and not all(seen)),
             go.Scatter3d(x=lx, y=ly, z=lz, mode="lines", line=dict(color="#555", width=3), hoverinfo="skip", showlegend=False),
-            go.Scatter3d(x=[x for x, _ in places], y=[0] * len(places), z=[z for _, z in places], mode="markers", marker=dict(size=3, color="#333"),
-                         hovertext=[block_hover(b, record, override, bold) for b in blocks], hoverinfo="text", showlegend=False),
+            go.Scatter3d(x=[x for x, _ in places], y=[-_front(p) for p in parts], z=[z for _, z in places], mode="markers", marker=dict(size=4, color="#333"),
+                         hovertext=[block_hover(b, record, override, bold) for b in blocks], hoverinfo="text", showlegend=False,
+                         customdata=list(range(len(blocks)))),  # a block's index: a click on it picks its history (`report`)
             *_marks(blocks, places, parts, override, colorbar)]
+
+def _front(parts:list)->float:
+    "Just in front of a block's front face (towards the camera): where its dot shows and can be hovered, not hidden inside it."
+    return round(max(w for *_, w in parts) / 2 + 0.05, 3)
 
 def _bounds(traces:list)->tuple:
     "The corners of what `traces` draw (blocks, lines, labels)."

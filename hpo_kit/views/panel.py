@@ -4,7 +4,7 @@
 
 # %% ../../nbs/views/51_panel.ipynb #72f54ed5
 from __future__ import annotations
-import base64, contextlib, html
+import base64, contextlib, html, time
 from dataclasses import fields
 from pathlib import Path
 import IPython.display as ipd
@@ -17,6 +17,7 @@ from ..config.choices import PRESET_HELP, PRESETS
 from ..data import check_dataset_file, load_dataset
 from ..search.results import read_summary, trial_records
 from ..study import run_study
+from ..study.plan import forecast, measure, measured_config, plan_lines
 from . import charts
 from .blocks import block_details
 from .network import architecture_3d
@@ -27,7 +28,7 @@ from .preview import preview_figure, word_index
 from .report import bundle, ranked_records
 
 # %% auto #0
-__all__ = ['Form', 'StudyPanel']
+__all__ = ['PLAN_HINT', 'Form', 'StudyPanel']
 
 # %% ../../nbs/views/51_panel.ipynb #d655b56b
 def _error(text:str)->str:
@@ -165,18 +166,6 @@ class _Looking:
         self._show(fig)
         return fig
 
-# %% ../../nbs/views/51_panel.ipynb #271624ce
-class _Showing:
-    "The panel's pictures under the form: a trial's network full size."
-    def network(self, trial:int|None=None, folder=None, grouped:bool=True):
-        "Trial `trial`'s network (default: the best) of `folder` (default: the last run's) full size under the form, with its blocks' history."
-        folder = Path(folder or (self.result.root if self.result else ""))
-        if not (folder / "trials").is_dir(): raise ConfigError("network needs a study: run one first, or pass folder='runs/<study>'.")
-        arch = trial_architecture(folder, read_summary(folder).get("best_trial") if trial is None else trial)
-        figs = [architecture_3d(arch, grouped=grouped, height=820), block_details(arch, grouped)]
-        self._show(*figs)
-        return figs
-
     def _show(self, *figs):
         "Draw `figs` under the form, replacing what was there; in Colab under the cell (its Output widget breaks Plotly)."
         if not in_colab():
@@ -184,6 +173,20 @@ class _Showing:
         with contextlib.nullcontext() if in_colab() else self.out:
             for fig in figs:
                 ipd.display(static_bundle(fig), raw=True)
+
+# %% ../../nbs/views/51_panel.ipynb #271624ce
+class _Showing:
+    "The panel's pictures under the form: a trial's network full size."
+    def network(self, trial:int|None=None, folder=None, grouped:bool=True):
+        "Trial `trial`'s network (default: the best) of `folder` (default: the last run's) full size under the form, with its blocks' history."
+        folder = folder or (self.result.root if self.result else None)
+        if folder is None or not (Path(folder) / "trials").is_dir():
+            raise ConfigError(f"network needs a study: {'no study has run here' if folder is None else f'{folder} has no trials'}; run one first, or pass folder='runs/<study>'.")
+        folder = Path(folder)
+        arch = trial_architecture(folder, read_summary(folder).get("best_trial") if trial is None else trial)
+        figs = [architecture_3d(arch, grouped=grouped, height=820), block_details(arch, grouped)]
+        self._show(*figs)
+        return figs
 
 # %% ../../nbs/views/51_panel.ipynb #26a07b45
 def _download_link(path:Path)->str:
@@ -200,30 +203,66 @@ def _offer_download(panel):
     from google.colab import files  # lazy: exists only inside Colab
     return files.download(str(path))
 
+# %% ../../nbs/views/51_panel.ipynb #b2202611
+class _Planning:
+    "The panel's forecast of what the form's budgets buy on this machine: timed once (two models, two epochs), then redone as the budgets change."
+    def plan(self)->list[str]:
+        "Time the form's models on this machine (as `hpo-kit plan`) and show what its trials, epochs and time budget buy; the lines shown."
+        if not self.validate(): return []
+        self.plan_line.value = "Timing two models for two epochs each on this machine ..."
+        config, t = self.config, time.perf_counter()
+        try:
+            rows, sizes = measure(config, self.data, self.model_fn)
+            forecast(rows, sizes, config)  # a timing in which no model trained an epoch says so here, and is not kept
+        except Exception as e:  # a failed timing is a message under the form, never a form that breaks as it changes
+            self.plan_line.value = _error(str(e) if isinstance(e, (ConfigError, DataError)) else f"the timing failed: {type(e).__name__}: {e}")
+            return []
+        self.measured = (measured_config(config), rows, sizes, time.perf_counter() - t)
+        return self._forecast()
+
+    def _forecast(self)->list[str]:
+        "Show what the form's budgets buy, from the last timing if it timed these models on this data; the lines shown."
+        config = self.config
+        if self.measured is None or self.measured[0] != measured_config(config):
+            self.plan_line.value = PLAN_HINT if self.measured is None else "Options the timing was made with have changed: press Plan to time the models again."
+            return []
+        lines = plan_lines(forecast(*self.measured[1:3], config, self.measured[3]), config)
+        self.plan_line.value = "<br>".join(map(html.escape, lines))
+        return lines
+
+# %% ../../nbs/views/51_panel.ipynb #145d0047
+PLAN_HINT = "Plan times this study's models here (two models, two epochs), then says what its trials, epochs and time budget buy as you change them."
+
+def _buttons(panel, plain)->W.HBox:
+    "The panel's buttons, each wired to what it does."
+    auto = W.Layout(width="auto")
+    panel.run_button = W.Button(description="Run study", button_style="success", icon="play", layout=plain)
+    panel.plan_button = W.Button(description="Plan", icon="clock-o", layout=auto)
+    panel.download_button = W.Button(description="Download results", icon="download", disabled=True, layout=auto)
+    panel.preview_button = W.Button(description="Preview data", icon="eye", layout=auto)
+    panel.network_button = W.Button(description="Best network, full size", icon="cube", disabled=True, layout=auto)
+    panel.each_layer = W.Checkbox(description="each layer as a block", value=False, indent=False, layout=auto)
+    panel.run_button.on_click(lambda _: panel._run_from_button())
+    panel.plan_button.on_click(lambda _: panel.plan())
+    panel.download_button.on_click(lambda _: panel.offer_download())
+    panel.preview_button.on_click(lambda _: panel.preview())
+    panel.network_button.on_click(lambda _: panel.network(grouped=not panel.each_layer.value))
+    return W.HBox([panel.run_button, panel.plan_button, panel.preview_button, panel.download_button, panel.network_button, panel.each_layer], layout=plain)
+
 # %% ../../nbs/views/51_panel.ipynb #48bad9c6
-class StudyPanel(Form, _Running, _Looking, _Showing):
+class StudyPanel(Form, _Running, _Looking, _Showing, _Planning):
     "A form for a study's options, with live charts when it runs."
     def __init__(self, model_fn=None, # your own model function `model_fn(hp, data)` (see `training.own_model`); None: hpo-kit's models
                  data=None, # a `Dataset` of your arrays (`data.from_arrays`) instead of the dataset field
                  **options):
         super().__init__(model_fn, data, **options)
-        plain, auto = W.Layout(), W.Layout(width="auto")  # shared layout models keep a saved notebook small
-        self.result, self.download, self.out = None, W.HTML(layout=plain), W.Output(layout=plain)
-        self.run_button = W.Button(description="Run study", button_style="success", icon="play", layout=plain)
-        self.download_button = W.Button(description="Download results", icon="download", disabled=True, layout=auto)
-        self.preview_button = W.Button(description="Preview data", icon="eye", layout=auto)
-        self.network_button = W.Button(description="Best network, full size", icon="cube", disabled=True, layout=auto)
-        self.each_layer = W.Checkbox(description="each layer as a block", value=False, indent=False, layout=auto)
-        buttons = W.HBox([self.run_button, self.preview_button, self.download_button, self.network_button, self.each_layer], layout=plain)
-        parts = [W.HTML("<h3>hpo-kit study</h3>", layout=plain), self.preset, self.sections, self.message, buttons, self.download,
-                 W.HTML(help_html(), layout=plain), self.out]
+        plain = W.Layout()  # shared layout models keep a saved notebook small
+        self.result, self.measured, self.download, self.out, self.plan_line = None, None, W.HTML(layout=plain), W.Output(layout=plain), W.HTML(layout=plain)
+        parts = [W.HTML("<h3>hpo-kit study</h3>", layout=plain), self.preset, self.sections, self.message, self.plan_line, _buttons(self, plain),
+                 self.download, W.HTML(help_html(), layout=plain), self.out]
         self.box = W.VBox(parts, layout=plain)
         for wd in self.w.values():
             wd.observe(lambda _: self.validate(), names="value")
-        self.run_button.on_click(lambda _: self._run_from_button())
-        self.download_button.on_click(lambda _: self.offer_download())
-        self.preview_button.on_click(lambda _: self.preview())
-        self.network_button.on_click(lambda _: self.network(grouped=not self.each_layer.value))
         self.validate()
 
     def _ipython_display_(self):
@@ -234,10 +273,12 @@ class StudyPanel(Form, _Running, _Looking, _Showing):
         return _offer_download(self)
 
     def validate(self)->bool:
-        "Check the form, show the problems under it, and enable Run only when it is valid."
+        "Check the form, show the problems under it and what its budgets buy, and enable Run only when it is valid."
         for x in [v for k in HEALTH_MODE_ONLY for v in (self.w[k], self.notes[k])]:
             x.layout.display = "" if self.w["mode"].value == "health" else "none"
         problem = _check(self)
         self.message.value = _error(problem) if problem else "<span style='color:#2e7d32'>Ready.</span>"
-        self.run_button.disabled = problem is not None
+        self.run_button.disabled = self.plan_button.disabled = problem is not None
+        if problem is None:
+            self._forecast()
         return problem is None

@@ -105,8 +105,8 @@ class _Page:
     "HTML sections; the first figure carries plotly.js, the others reuse it."
     def __init__(self):
         self.parts, self.js = [], True
-    def fig(self, f)->str:
-        out = f.to_html(full_html=False, include_plotlyjs=self.js, config=dict(displaylogo=False))
+    def fig(self, f, div_id:str|None=None)->str:
+        out = f.to_html(full_html=False, include_plotlyjs=self.js, config=dict(displaylogo=False), div_id=div_id)
         self.js = False
         return out
     def section(self, sid:str, title:str, *body:str):
@@ -130,14 +130,27 @@ def _summary_html(s:dict)->str:
 
 _RESIZE = "this.querySelectorAll('.js-plotly-plot').forEach(g => Plotly.Plots.resize(g))"  # a figure drawn while folded has no size
 
+# %% ../../nbs/views/48_report.ipynb #a78ce4ce
+_PICK_ON_CLICK = """<script>(function () {{  // a click on a block of the 3D view picks it in the history below, as the dropdown does
+  var net = document.getElementById("{net}"), hist = document.getElementById("{hist}");
+  if (!net || !hist || !net.on) return;
+  net.on("plotly_click", function (e) {{
+    var p = e.points && e.points.find(function (q) {{ return q.customdata !== undefined && q.customdata !== null; }});
+    var b = p && hist.layout.updatemenus[0].buttons[p.customdata];
+    if (!b) return;
+    Plotly.update(hist, b.args[0], Object.assign({{}}, b.args[1], {{"updatemenus[0].active": p.customdata}}));
+  }});
+}})();</script>"""
+
 def _network_section(page, root:Path, ranked:list[dict]):
     "The best trial's network in 3D, block by block (each layer in a folded view), each block's history, and the runner-up's network with it."
     try:
         archs = [read_architecture(root / "trials" / str(r["number"])) for r in ranked[:2]]
     except ConfigError: return  # a trial folder removed by hand: the rest of the report stands
     layers = f'<details ontoggle="{_RESIZE}"><summary>Each layer as a block of its own</summary>{page.fig(architecture_3d(archs[0], grouped=False))}</details>'
-    body = [page.fig(architecture_3d(archs[0])), layers, page.fig(block_details(archs[0]))]
-    page.section("network", "The best network in 3D (drag to turn it; the slider steps through the epochs; pick a block below for its history)",
+    body = [page.fig(architecture_3d(archs[0]), "network-blocks"), layers, page.fig(block_details(archs[0]), "block-history"),
+            _PICK_ON_CLICK.format(net="network-blocks", hist="block-history")]
+    page.section("network", "The best network in 3D (drag to turn it; the slider steps through the epochs; click a block, or pick it below, for its history)",
                  *body, *([page.fig(compare_architectures(*archs))] if len(archs) > 1 else []))
 
 def ranked_records(records:list[dict], config)->list[dict]:
