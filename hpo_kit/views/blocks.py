@@ -68,6 +68,8 @@ def group_blocks(layers:list[dict], grouped:bool=True)->list[dict]:
     return blocks
 
 # %% ../../nbs/views/45a_blocks.ipynb #30965f9a
+MEASURES = dict(dead="dead units", saturated="saturated units", grad_rms="gradient RMS")  # a health record's per-layer keys, in words
+
 def _finite(v)->bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -86,12 +88,9 @@ def measured(block:dict, records:list[dict], key:str)->bool:
 
 def block_history(block:dict, records:list[dict])->dict:
     "Per epoch of `records`: the block's gradient RMS, dead and saturated shares (None where not measured)."
-    keys = ("grad_rms", "dead", "saturated")
-    return dict(epoch=[r["epoch"] for r in records], **{k: [block_value(block, r, k)[0] for r in records] for k in keys})
+    return dict(epoch=[r["epoch"] for r in records], **{k: [block_value(block, r, k)[0] for r in records] for k in MEASURES})
 
 # %% ../../nbs/views/45a_blocks.ipynb #48637622
-MEASURES = dict(dead="dead units", saturated="saturated units", grad_rms="gradient RMS")  # a health record's per-layer keys, in words
-
 def fmt_shape(shape:list)->str:
     return "x".join(map(str, shape)) or "?"
 
@@ -99,10 +98,17 @@ def has_activation(block:dict)->bool:
     "Whether the block holds an activation layer (the one `activation_override` sets)."
     return any(m["type"] == "Activation" or m["name"].endswith("_act") for m in block["members"])
 
+def _layers(block:dict)->str:
+    return " + ".join(m["type"] for m in block["members"])
+
+def _set_by(block:dict, bold:set=frozenset())->str:
+    "The hyperparameters that set the block, as `k=v`, those in `bold` in bold."
+    return ", ".join(f"<b>{k}={v}</b>" if k in bold else f"{k}={v}" for k, v in block["setters"].items())
+
 def describe_block(block:dict)->str:
     "A block in a line or two: its layers, output shape, parameters and the hyperparameters that set it."
-    set_by = ", ".join(f"{k}={v}" for k, v in block["setters"].items())
-    return (f"<b>{block['name']}</b>: {' + '.join(m['type'] for m in block['members'])}; output {fmt_shape(block['shape'])}; "
+    set_by = _set_by(block)
+    return (f"<b>{block['name']}</b>: {_layers(block)}; output {fmt_shape(block['shape'])}; "
             f"{block['params']:,} parameters" + (f"<br>set by {set_by}" if set_by else ""))
 
 # %% ../../nbs/views/45a_blocks.ipynb #6381f22c
@@ -112,16 +118,16 @@ def _health_line(layer:dict, record:dict)->str:
 
 def block_hover(block:dict, record:dict, override:str|None=None, bold:set=frozenset())->str:
     "The 3D view's hover text of a block at health `record`: its layers, shape, parameters, setters (those in `bold` in bold) and each layer's health."
-    set_by = ", ".join(f"<b>{k}={v}</b>" if k in bold else f"{k}={v}" for k, v in block["setters"].items())
+    set_by = _set_by(block, bold)
     health = "<br>".join(filter(None, (_health_line(m, record) for m in block["members"])))
     forced = f"<br>activation forced: {override}" if override and has_activation(block) else ""
-    return (f"<b>{block['name']}</b> ({' + '.join(m['type'] for m in block['members'])})<br>output {fmt_shape(block['shape'])}, "
+    return (f"<b>{block['name']}</b> ({_layers(block)})<br>output {fmt_shape(block['shape'])}, "
             f"{block['params']:,} parameters" + (f"<br>{set_by}" if set_by else "") + (f"<br>{health}" if health else "") + forced)
 
 def block_details(arch:dict, grouped:bool=True):
     "Each block's gradient RMS (log scale), dead and saturated shares over the epochs of `arch` (`read_architecture`); a dropdown picks the block."
     blocks, records = group_blocks(arch["layers"], grouped), arch["health"]
-    first = next((i for i, b in enumerate(blocks) if any(measured(b, records, k) for k in ("grad_rms", "dead", "saturated"))), 0)
+    first = next((i for i, b in enumerate(blocks) if any(measured(b, records, k) for k in MEASURES)), 0)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("gradient RMS", "dead and saturated units (share)"), horizontal_spacing=0.12)
     for i, b in enumerate(blocks):
         h = block_history(b, records)

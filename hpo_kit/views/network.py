@@ -152,7 +152,7 @@ def _mesh(places, parts, values, style:dict, name:str="", legend:bool=False):
     """One Mesh3d of the blocks whose value in `values` is not False, 12 triangles a part, coloured by value (or by `style`); each
     vertex (or cell, where cells are coloured: plotly then names the cell picked) carries its block's index (`customdata`), so a
     click on a block names it (no hover label: the block's dot has it)."""
-    xs, ys, zs, ii, jj, kk, cells, ids = [], [], [], [], [], [], [], {False: [], True: []}
+    xs, ys, zs, ii, jj, kk, cells, ids, per_cell = [], [], [], [], [], [], [], [], "colorscale" in style
     for index, ((x, z), ps, v) in enumerate(zip(places, parts, values)):
         if v is False: continue  # not in this mesh
         for dx, depth, h, w in ps:
@@ -161,14 +161,13 @@ def _mesh(places, parts, values, style:dict, name:str="", legend:bool=False):
             xs += bx
             ys += by
             zs += bz
-            ids[False] += [index] * len(bx)
-            ids[True] += [index] * len(faces)
+            ids += [index] * len(faces if per_cell else bx)
             ii += [n + f[0] for f in faces]
             jj += [n + f[1] for f in faces]
             kk += [n + f[2] for f in faces]
             cells += [v] * len(faces)
-    colour = dict(intensity=cells, intensitymode="cell") if "colorscale" in style else {}
-    return go.Mesh3d(x=xs, y=ys, z=zs, i=ii, j=jj, k=kk, customdata=ids["colorscale" in style], hoverinfo="none", flatshading=True, name=name, showlegend=legend,
+    colour = dict(intensity=cells, intensitymode="cell") if per_cell else {}
+    return go.Mesh3d(x=xs, y=ys, z=zs, i=ii, j=jj, k=kk, customdata=ids, hoverinfo="none", flatshading=True, name=name, showlegend=legend,
                      **colour, **style)
 
 # %% ../../nbs/views/46_network.ipynb #24740609
@@ -232,7 +231,7 @@ def _bounds(traces:list)->tuple:
 # %% ../../nbs/views/46_network.ipynb #dd8a15ec
 def _slider(fig, arch:dict, overlay:str, at:dict, title:str, grouped:bool):
     "Frames of every epoch with health (only the colours and hover texts change), a slider over them and a play button."
-    fig.frames = [go.Frame(data=[_traces(arch, overlay, r, grouped=grouped)[i] for i in (0, 3)], traces=[0, 3], name=str(r["epoch"]),
+    fig.frames = [go.Frame(data=_traces(arch, overlay, r, grouped=grouped)[0:4:3], traces=[0, 3], name=str(r["epoch"]),
                            layout=dict(title=dict(text=f"{title}, epoch {r['epoch']}"))) for r in arch["health"]]
     step = lambda r: dict(method="animate", label=str(r["epoch"]), args=[[str(r["epoch"])], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
     play = dict(label="play", method="animate", args=[None, dict(frame=dict(duration=600, redraw=True), fromcurrent=True)])
