@@ -9,7 +9,7 @@ from ..errors import ConfigError
 from ..config import StudyConfig
 from ..store.repair import saved_config
 from .results import read_summary, trial_records
-from .space import warm_params
+from .space import baselines, warm_params
 
 # %% auto #0
 __all__ = ['WARM_SHARE', 'why_not', 'warm_trials']
@@ -45,6 +45,10 @@ def _ranked(folder:Path)->list[dict]:
     done = [r for r in trial_records(folder) if r["state"] == "COMPLETE" and isinstance(r.get("value"), (int, float))]
     return sorted(done, key=lambda r: r["value"], reverse=s.get("direction") == "maximize")
 
+def _key(params:dict)->tuple:
+    "A configuration as something a set can hold."
+    return tuple(sorted(params.items()))
+
 def warm_trials(config:StudyConfig, data, root:Path)->list[tuple]:
     "`(params, note)` of the configurations to try first; `ConfigError` for a folder named by hand that cannot warm-start this study."
     if not config.warm_start: return []
@@ -54,13 +58,13 @@ def warm_trials(config:StudyConfig, data, root:Path)->list[tuple]:
         if why is None:
             sources.append((f, _ranked(f), read_summary(f).get("objective", "value")))
         elif not auto: raise ConfigError(f"warm_start: {why}. Name finished study folders of the same kind of data, or use warm_start=auto.")
-    out, seen, quota = [], set(), max(1, int(config.trials * WARM_SHARE))
+    out, quota = [], max(1, int(config.trials * WARM_SHARE))
+    seen = {_key(warm_params(b, data, config)) for b in baselines(data, config)}  # tried anyway, right after these
     for rank in range(max((len(r) for _, r, _ in sources), default=0)):
         for f, ranked, objective in sources:
             if rank >= len(ranked) or len(out) == quota: continue
             params = warm_params(ranked[rank]["params"], data, config)
-            key = tuple(sorted(params.items()))
-            if params and key not in seen:
-                seen.add(key)
+            if params and _key(params) not in seen:
+                seen.add(_key(params))
                 out.append((params, f"{f} trial {ranked[rank]['number']} ({objective} {ranked[rank]['value']:.4f})"))
     return out
