@@ -113,7 +113,7 @@ def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:
     states = {}
     for r in rows:
         states[r["state"]] = states.get(r["state"], 0) + 1
-    names, dirs = config.objective_names, config.directions
+    names, dirs, now = config.objective_names, config.directions, time.time()
     summary = dict(study=config.study_name, dataset=config.dataset, mode=config.mode, objective=names[0], direction=dirs[0],
                    score=f"{1 - config.health_weight:g} x {config.objective} + {config.health_weight:g} x overall_health" if config.mode == "health" else names[0],
                    health_weight=config.health_weight if config.mode == "health" else None,
@@ -126,7 +126,8 @@ def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:
                    **_final_fields(final if final is not None else old.get("final"), best),
                    wall_seconds=round(wall_seconds, 2), epochs_trained=sum(int(t.user_attrs.get("epochs", 0)) for t in study.get_trials(deepcopy=False) if counts(t)),
                    epoch_budget=config.trials * config.max_epochs, time_budget=config.budget_seconds, ended_by=ended_by, trials=states,
-                   devices=devices or old.get("devices"), versions=versions(), updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                   devices=devices or old.get("devices"), versions=versions(),
+                   updated=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)), updated_at=round(now, 3))  # for people; for the clock
     if data is not None:
         summary["data"] = dict(name=data.name, modality=data.modality, input_shape=list(data.input_shape), class_names=list(data.class_names),
                                preprocessing=data.preprocessing, sizes=dict(train=len(data.y_train), val=len(data.y_val), test=data.n_test))
