@@ -2,14 +2,18 @@
 unrelated data do no harm? Measured in one run on this machine.
 
     python benchmarks/warm_start.py [--pairs digits:distorted_digits,order_text_small:order_text,...]
-                                    [--seeds 0,1,2] [--trials 12] [--max-epochs 8]
+                                    [--seeds 0,1,2] [--trials 12] [--max-epochs 8] [--source-offset 500]
 
-For each pair SOURCE:TARGET and seed: a study on SOURCE, then on TARGET a cold study and a study with
-`warm_start` at the SOURCE study (same trials, epochs and seed). Prints, per pair, the mean over the seeds of the
-cold study's best validation accuracy after all its trials, the trials the warm study needed to reach it (goal for
-related data: at most half), and both studies' best validation accuracy at the end (goal for unrelated data: warm no
-worse than cold). For reference, the trials a second cold study (another seed, same data) needed to reach the first
-one's best: what reaching the best of 12 noisy draws costs without a warm start.
+For each pair SOURCE:TARGET and seed: a study on SOURCE (with seed + `--source-offset`), then on TARGET a cold study
+and a study with `warm_start` at the SOURCE study (the cold study's trials, epochs and seed). By default the source's
+seed differs from the targets': with the same seed and space, the cold study's sampler draws the source's first random
+configurations again. `--source-offset 0` measures that case, which is what a user who keeps the default seed gets.
+
+Prints, per pair, the mean over the seeds of the cold study's best validation accuracy after all its trials, the
+trials the warm study needed to reach it (goal for related data: at most half), and both studies' best validation
+accuracy at the end (goal for unrelated data: warm no worse than cold). For reference, the trials a second cold study
+(another seed, the same data) needed to reach the first one's best: what reaching the best of `trials` noisy draws
+costs without a warm start.
 """
 import argparse, os, statistics, sys, tempfile, warnings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -39,13 +43,13 @@ def reached(best:list[float], goal:float):
     return next((i + 1 for i, v in enumerate(best) if v >= goal), None)
 
 
-def one(source, target, seed, trials, max_epochs, folder):
+def one(source, target, seed, trials, max_epochs, folder, offset):
     "(cold's final best, trials warm needed to reach it, warm's final best, trials a second cold study needed) on one seed."
     def study(name, task, run_seed=seed, **kw):
         data = from_arrays(*tasks.TASKS[task](seed), name=task, seed=seed)  # the same split for every study of a seed
         cfg = StudyConfig(trials=trials, max_epochs=max_epochs, seed=run_seed, output=folder, study=name, **kw)
         return run_study(cfg, data=data).root
-    src = study("source", source)
+    src = study("source", source, run_seed=seed + offset)  # 0: the cold study draws the source's first configurations again
     cold, warm = best_so_far(study("cold", target)), best_so_far(study("warm", target, warm_start=str(src)))
     other = best_so_far(study("other", target, run_seed=seed + 1000))
     return cold[-1], reached(warm, cold[-1]), warm[-1], reached(other, cold[-1])
@@ -55,7 +59,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", default="digits:distorted_digits,order_text_small:order_text,order_text:order_text_small,order_text:noisy_text")
     ap.add_argument("--seeds", default="0,1,2"); ap.add_argument("--trials", type=int, default=12)
-    ap.add_argument("--max-epochs", type=int, default=8)
+    ap.add_argument("--max-epochs", type=int, default=8); ap.add_argument("--source-offset", type=int, default=500)
     a = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     import_keras_quietly()
@@ -65,7 +69,7 @@ def main():
         runs = []
         for seed in map(int, a.seeds.split(",")):
             with tempfile.TemporaryDirectory() as d:
-                runs.append(one(source, target, seed, a.trials, a.max_epochs, d))
+                runs.append(one(source, target, seed, a.trials, a.max_epochs, d, a.source_offset))
             print(f"  seed {seed}: cold {runs[-1][0]:.4f}, warm reached it in {runs[-1][1]} trials, warm {runs[-1][2]:.4f}, "
                   f"a second cold study in {runs[-1][3]}", flush=True)
         needed = lambda i: statistics.mean(r[i] if r[i] is not None else a.trials + 1 for r in runs)  # never: past the budget

@@ -22,6 +22,7 @@ def test_a_new_study_trains_the_best_configurations_of_an_earlier_one_first(tmp_
     got = rows(second.root / "trials.csv")
     assert got[0]["warm_start"] == f"{first.root} trial {best['number']} (val_accuracy {best['value']:.4f})"
     assert got[1]["warm_start"] and not any(r["warm_start"] for r in got[2:])  # a quarter of 8 trials: two
+    assert not any(" trial 0 (" in r["warm_start"] for r in got)  # the baseline, which runs right after them anyway
     for k in ("conv_blocks", "filters", "dense_units", "activation"):  # the searched parameters it was given, trained here
         assert str(got[0][k]) == str(best["params"][k]), k
     assert got[0]["state"] == "COMPLETE" and float(got[0]["seconds"]) > 0 and (second.root / "trials" / "0" / "history.csv").exists()

@@ -39,16 +39,34 @@ def why_not(folder:Path, config:StudyConfig, data, strict:bool=True)->str|None:
     return None if len(d["class_names"]) == data.num_classes else "another number of classes"
 
 # %% ../../nbs/search/25a_warm.ipynb #45f2bd98
+def _value(record:dict, objective:str):
+    "A trial's value; of a multi-objective study (one column per objective), its first objective's."
+    v = record.get("value")
+    return v if isinstance(v, (int, float)) else record.get(f"value_{objective}")
+
 def _ranked(folder:Path)->list[dict]:
-    "The study's complete trials, best first by its own objective and direction."
+    "The study's complete trials, best first by its own (first) objective and direction, with that objective's value as `value`."
     s = read_summary(folder)
-    done = [r for r in trial_records(folder) if r["state"] == "COMPLETE" and isinstance(r.get("value"), (int, float))]
+    done = [dict(r, value=_value(r, s.get("objective"))) for r in trial_records(folder) if r["state"] == "COMPLETE"]
+    done = [r for r in done if isinstance(r["value"], (int, float))]
     return sorted(done, key=lambda r: r["value"], reverse=s.get("direction") == "maximize")
 
 def _key(params:dict)->tuple:
     "A configuration as something a set can hold."
     return tuple(sorted(params.items()))
 
+def _candidates(sources:list[tuple], data, config:StudyConfig)->list[tuple]:
+    "`(params, note)` of every source's trials mapped into this space: each source's best, then each one's second...; no repeats, no baselines."
+    out, seen = [], {_key(warm_params(b, data, config)) for b in baselines(data, config)}  # tried anyway, right after these
+    for rank in range(max((len(r) for _, r, _ in sources), default=0)):
+        for f, ranked, objective in sources:
+            params = warm_params(ranked[rank]["params"], data, config) if rank < len(ranked) else {}
+            if params and _key(params) not in seen:
+                seen.add(_key(params))
+                out.append((params, f"{f} trial {ranked[rank]['number']} ({objective} {ranked[rank]['value']:.4f})"))
+    return out
+
+# %% ../../nbs/search/25a_warm.ipynb #7f9cd8fc
 def warm_trials(config:StudyConfig, data, root:Path)->list[tuple]:
     "`(params, note)` of the configurations to try first; `ConfigError` for a folder named by hand that cannot warm-start this study."
     if not config.warm_start: return []
@@ -58,13 +76,4 @@ def warm_trials(config:StudyConfig, data, root:Path)->list[tuple]:
         if why is None:
             sources.append((f, _ranked(f), read_summary(f).get("objective", "value")))
         elif not auto: raise ConfigError(f"warm_start: {why}. Name finished study folders of the same kind of data, or use warm_start=auto.")
-    out, quota = [], max(1, int(config.trials * WARM_SHARE))
-    seen = {_key(warm_params(b, data, config)) for b in baselines(data, config)}  # tried anyway, right after these
-    for rank in range(max((len(r) for _, r, _ in sources), default=0)):
-        for f, ranked, objective in sources:
-            if rank >= len(ranked) or len(out) == quota: continue
-            params = warm_params(ranked[rank]["params"], data, config)
-            if params and _key(params) not in seen:
-                seen.add(_key(params))
-                out.append((params, f"{f} trial {ranked[rank]['number']} ({objective} {ranked[rank]['value']:.4f})"))
-    return out
+    return _candidates(sources, data, config)[:max(1, int(config.trials * WARM_SHARE))]

@@ -73,8 +73,9 @@ def open_study(config:StudyConfig, root:Path|None=None):
 # %% ../../nbs/study/40_open.ipynb #24d8bcd3
 def _written(summary:dict)->float:
     "When `summary` was written (seconds since the epoch), or -inf."
-    if isinstance(summary.get("updated_at"), (int, float)):
-        return float(summary["updated_at"])
+    at = summary.get("updated_at")
+    if isinstance(at, (int, float)) and not isinstance(at, bool) and math.isfinite(at):
+        return float(at)
     try:  # a summary written before `updated_at`: to the second
         return datetime.strptime(summary["updated"], "%Y-%m-%dT%H:%M:%S%z").timestamp()
     except (KeyError, TypeError, ValueError):
