@@ -44,23 +44,23 @@ def _value(record:dict, objective:str):
     v = record.get("value")
     return v if isinstance(v, (int, float)) else record.get(f"value_{objective}")
 
-def _ranked(folder:Path)->list[dict]:
-    "The study's complete trials, best first by its own (first) objective and direction, with that objective's value as `value`."
+def _ranked(folder:Path)->tuple[list[dict], str]:
+    "The study's complete trials, best first by its own (first) objective and direction, with that objective's value as `value`; and its name."
     s = read_summary(folder)
     done = [dict(r, value=_value(r, s.get("objective"))) for r in trial_records(folder) if r["state"] == "COMPLETE"]
     done = [r for r in done if isinstance(r["value"], (int, float))]
-    return sorted(done, key=lambda r: r["value"], reverse=s.get("direction") == "maximize")
+    return sorted(done, key=lambda r: r["value"], reverse=s.get("direction") == "maximize"), s.get("objective", "value")
 
 def _key(params:dict)->tuple:
     "A configuration as something a set can hold."
     return tuple(sorted(params.items()))
 
-def _candidates(sources:list[tuple], data, config:StudyConfig)->list[tuple]:
-    "`(params, note)` of every source's trials mapped into this space: each source's best, then each one's second...; no repeats, no baselines."
+def _candidates(sources:list[tuple], data, config:StudyConfig, quota:int)->list[tuple]:
+    "`(params, note)` of up to `quota` source trials mapped into this space: each source's best, then each one's second...; no repeats, no baselines."
     out, seen = [], {_key(warm_params(b, data, config)) for b in baselines(data, config)}  # tried anyway, right after these
     for rank in range(max((len(r) for _, r, _ in sources), default=0)):
         for f, ranked, objective in sources:
-            params = warm_params(ranked[rank]["params"], data, config) if rank < len(ranked) else {}
+            params = warm_params(ranked[rank]["params"], data, config) if rank < len(ranked) and len(out) < quota else {}
             if params and _key(params) not in seen:
                 seen.add(_key(params))
                 out.append((params, f"{f} trial {ranked[rank]['number']} ({objective} {ranked[rank]['value']:.4f})"))
@@ -74,6 +74,6 @@ def warm_trials(config:StudyConfig, data, root:Path)->list[tuple]:
     for f in _folders(config, root):
         why = why_not(f, config, data, strict=not auto)
         if why is None:
-            sources.append((f, _ranked(f), read_summary(f).get("objective", "value")))
+            sources.append((f, *_ranked(f)))
         elif not auto: raise ConfigError(f"warm_start: {why}. Name finished study folders of the same kind of data, or use warm_start=auto.")
-    return _candidates(sources, data, config)[:max(1, int(config.trials * WARM_SHARE))]
+    return _candidates(sources, data, config, max(1, int(config.trials * WARM_SHARE)))
