@@ -10,10 +10,11 @@ seed differs from the targets': with the same seed and space, the cold study's s
 configurations again. `--source-offset 0` measures that case, which is what a user who keeps the default seed gets.
 
 Prints, per pair, the mean over the seeds of the cold study's best validation accuracy after all its trials, the
-trials the warm study needed to reach it (goal for related data: at most half), and both studies' best validation
-accuracy at the end (goal for unrelated data: warm no worse than cold). For reference, the trials a second cold study
-(another seed, the same data) needed to reach the first one's best: what reaching the best of `trials` noisy draws
-costs without a warm start.
+trials the warm study needed to reach it (goal for related data: at most half), both studies' best validation
+accuracy at the end (goal for unrelated data: warm no worse than cold), and both studies' best after half the trials
+(a less noisy reading of the first goal: the warm study's mean there against the cold study's mean at the end). For
+reference, the trials a second cold study (another seed, the same data) needed to reach the first one's best: what
+reaching the best of `trials` noisy draws costs without a warm start.
 """
 import argparse, os, statistics, sys, tempfile, warnings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -44,7 +45,8 @@ def reached(best:list[float], goal:float):
 
 
 def one(source, target, seed, trials, max_epochs, folder, offset):
-    "(cold's final best, trials warm needed to reach it, warm's final best, trials a second cold study needed) on one seed."
+    """(cold's final best, trials warm needed to reach it, warm's final best, trials a second cold study needed, warm's
+    and cold's best after half the trials) on one seed."""
     def study(name, task, run_seed=seed, **kw):
         data = from_arrays(*tasks.TASKS[task](seed), name=task, seed=seed)  # the same split for every study of a seed
         cfg = StudyConfig(trials=trials, max_epochs=max_epochs, seed=run_seed, output=folder, study=name, **kw)
@@ -52,7 +54,7 @@ def one(source, target, seed, trials, max_epochs, folder, offset):
     src = study("source", source, run_seed=seed + offset)  # 0: the cold study draws the source's first configurations again
     cold, warm = best_so_far(study("cold", target)), best_so_far(study("warm", target, warm_start=str(src)))
     other = best_so_far(study("other", target, run_seed=seed + 1000))
-    return cold[-1], reached(warm, cold[-1]), warm[-1], reached(other, cold[-1])
+    return cold[-1], reached(warm, cold[-1]), warm[-1], reached(other, cold[-1]), warm[trials // 2 - 1], cold[trials // 2 - 1]
 
 
 def main():
@@ -63,7 +65,8 @@ def main():
     a = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     import_keras_quietly()
-    print(f"{'source -> target':<34} {'cold best':>9} {'warm trials to reach it':>24} {'warm best':>9} {'a second cold study':>20}", flush=True)
+    print(f"{'source -> target':<34} {'cold best':>9} {'warm trials to reach it':>24} {'warm best':>9} {'a second cold study':>20} "
+          f"{'at half: warm':>14} {'cold':>6}", flush=True)
     for pair in a.pairs.split(","):
         source, target = pair.split(":")
         runs = []
@@ -71,10 +74,11 @@ def main():
             with tempfile.TemporaryDirectory() as d:
                 runs.append(one(source, target, seed, a.trials, a.max_epochs, d, a.source_offset))
             print(f"  seed {seed}: cold {runs[-1][0]:.4f}, warm reached it in {runs[-1][1]} trials, warm {runs[-1][2]:.4f}, "
-                  f"a second cold study in {runs[-1][3]}", flush=True)
+                  f"a second cold study in {runs[-1][3]}, after half the trials warm {runs[-1][4]:.4f} and cold {runs[-1][5]:.4f}", flush=True)
         needed = lambda i: statistics.mean(r[i] if r[i] is not None else a.trials + 1 for r in runs)  # never: past the budget
-        print(f"{source + ' -> ' + target:<34} {statistics.mean(r[0] for r in runs):>9.4f} {needed(1):>24.1f} "
-              f"{statistics.mean(r[2] for r in runs):>9.4f} {needed(3):>20.1f}", flush=True)
+        mean = lambda i: statistics.mean(r[i] for r in runs)
+        print(f"{source + ' -> ' + target:<34} {mean(0):>9.4f} {needed(1):>24.1f} {mean(2):>9.4f} {needed(3):>20.1f} "
+              f"{mean(4):>14.4f} {mean(5):>6.4f}", flush=True)
 
 
 if __name__ == "__main__":
