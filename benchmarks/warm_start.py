@@ -31,9 +31,10 @@ from hpo_kit.study import run_study
 
 
 def best_so_far(root) -> list[float]:
-    "The study's best validation accuracy after each of its trials, in the order they ran."
+    "The study's best validation accuracy after each of its trials that counts toward its budget, in the order they ran."
     best, out = float("-inf"), []
     for r in sorted(trial_records(root), key=lambda r: r["number"]):
+        if r["state"] in ("SKIPPED", "OUT_OF_TIME"): continue  # spent nothing of the budget (a model too large, time up)
         if r["state"] == "COMPLETE" and isinstance(r.get("value"), (int, float)): best = max(best, r["value"])
         out.append(best)
     return out
@@ -54,7 +55,8 @@ def one(source, target, seed, trials, max_epochs, folder, offset):
     src = study("source", source, run_seed=seed + offset)  # 0: the cold study draws the source's first configurations again
     cold, warm = best_so_far(study("cold", target)), best_so_far(study("warm", target, warm_start=str(src)))
     other = best_so_far(study("other", target, run_seed=seed + 1000))
-    return cold[-1], reached(warm, cold[-1]), warm[-1], reached(other, cold[-1]), warm[trials // 2 - 1], cold[trials // 2 - 1]
+    half = lambda best: best[min(max(trials // 2, 1), len(best)) - 1]
+    return cold[-1], reached(warm, cold[-1]), warm[-1], reached(other, cold[-1]), half(warm), half(cold)
 
 
 def main():
