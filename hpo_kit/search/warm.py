@@ -60,10 +60,13 @@ def _candidates(sources:list[tuple], data, config:StudyConfig, quota:int)->list[
     out, seen = [], {_key(warm_params(b, data, config)) for b in baselines(data, config)}  # tried anyway, right after these
     for rank in range(max((len(r) for _, r, _ in sources), default=0)):
         for f, ranked, objective in sources:
-            params = warm_params(ranked[rank]["params"], data, config) if rank < len(ranked) and len(out) < quota else {}
+            if len(out) == quota: return out
+            if rank >= len(ranked): continue
+            r = ranked[rank]
+            params = warm_params(r["params"], data, config)
             if params and _key(params) not in seen:
                 seen.add(_key(params))
-                out.append((params, f"{f} trial {ranked[rank]['number']} ({objective} {ranked[rank]['value']:.4f})"))
+                out.append((params, f"{f} trial {r['number']} ({objective} {r['value']:.4f})"))
     return out
 
 # %% ../../nbs/search/25a_warm.ipynb #7f9cd8fc
