@@ -4,7 +4,7 @@
 
 # %% ../../nbs/search/25_samplers.ipynb #5456a5ab
 from __future__ import annotations
-import warnings
+import math, warnings
 import optuna
 from optuna.samplers._tpe import _truncnorm
 from ..config.study_config import StudyConfig
@@ -19,8 +19,12 @@ def _fast_tpe():
     from scipy.special import log_ndtr  # lazy: SciPy's import takes 0.2 s; a study with TPE pays it once
     _truncnorm._log_ndtr = log_ndtr
 
-def make_sampler(config:StudyConfig, n_existing:int=0):
-    "The Optuna sampler of `config`."
+def _best_quarter(n:int)->int:
+    "TPE's good set of a warm-started study: the best quarter of its `n` finished trials, rounded up (see above)."
+    return min(math.ceil(0.25 * n), 25)
+
+def make_sampler(config:StudyConfig, n_existing:int=0, carried:bool=False):
+    "The Optuna sampler of `config`; `carried`: the study has trials carried over from earlier studies (`warm_start`)."
     S = optuna.samplers
     seed = None if config.seed is None else config.seed + n_existing
     if config.sampler == "random": return S.RandomSampler(seed=seed)
@@ -28,9 +32,11 @@ def make_sampler(config:StudyConfig, n_existing:int=0):
     with warnings.catch_warnings():  # QMC and TPE's `group` are marked experimental: nothing a user can act on
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if config.sampler == "qmc": return S.QMCSampler(qmc_type="sobol", scramble=True, seed=seed, warn_independent_sampling=False)
+        warnings.filterwarnings("ignore", "`gamma`", FutureWarning)  # deprecated since Optuna 4.9 (see above)
         # multivariate TPE models the parameters jointly; `group` splits the define-by-run space into the sets of parameters
         # that occur together (a text model's encoders); the constant liar keeps several workers from sampling the same point
-        return S.TPESampler(seed=seed, n_startup_trials=min(10, max(3, config.trials // 4)), multivariate=True, group=True, constant_liar=True)
+        return S.TPESampler(seed=seed, n_startup_trials=min(10, max(3, config.trials // 4)), multivariate=True, group=True, constant_liar=True,
+                            gamma=_best_quarter if carried and not config.multi else None)
 
 def make_pruner(config:StudyConfig):
     "The Optuna pruner of `config`; epochs are the pruning steps."

@@ -59,7 +59,8 @@ def open_study(config:StudyConfig, root:Path|None=None):
     storage = optuna_storage(config, root, on_stale=_on_stale)
     study = optuna.create_study(study_name=config.study_name, storage=storage, load_if_exists=True, directions=config.directions,
                                 pruner=make_pruner(config))
-    study.sampler = make_sampler(config, len(study.trials))  # seeded past the trials already run
+    carried = any("warm_start" in t.user_attrs for t in study.get_trials(deepcopy=False))
+    study.sampler = make_sampler(config, len(study.trials), carried)  # seeded past the trials already run
     _recover_interrupted(study, shared=config.storage.startswith("postgresql"))
     for t in study.get_trials(deepcopy=False):  # a process killed between recording a trial and cleaning up after it
         if t.state.is_finished() and not resumable(t):

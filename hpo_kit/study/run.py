@@ -22,6 +22,7 @@ from ..store.repair import check_folder, repair_study_journal, saved_config
 from ..search.budget import TimeBudget, epochs_used, finished, forecast, next_trial, started
 from ..search.ranking import best_trial, counts, is_out_of_time, is_skipped
 from ..search.results import read_summary, write_results
+from ..search.samplers import make_sampler
 from ..search.space import baselines
 from ..search.warm import warm_trials
 from ..training.devices import setup_devices
@@ -188,8 +189,11 @@ def _run(config:StudyConfig, root:Path, emit, data, t0:float, own)->StudyResult:
     if study.trials:  # a study continued: its summary first, so a kill of this run counts from here
         write_results(root, study, config, data, wall_seconds=wall(), devices=devices.summary())
     else:  # a new study: the best configurations of earlier studies first, then the baselines
-        for params, note in warm_trials(config, data, root):  # a warm_start that cannot be used stops here, before any training
+        carried = warm_trials(config, data, root)  # a warm_start that cannot be used stops here, before any training
+        for params, note in carried:
             study.enqueue_trial(params, user_attrs=dict(warm_start=note))
+        if carried:  # TPE's good set: the best quarter (search/samplers)
+            study.sampler = make_sampler(config, carried=True)
         for params in baselines(data, config):
             study.enqueue_trial(params)
     budget = TimeBudget(config.budget_seconds, wall, (len(data.y_train) + len(data.y_val)) / len(data.y_train))
