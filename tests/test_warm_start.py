@@ -8,7 +8,7 @@ from pathlib import Path
 from hpo_kit.config import StudyConfig
 from hpo_kit.search.results import trial_records
 from hpo_kit.study import run_study
-import hpo_kit.study.run as run_module
+import hpo_kit.study.open as open_module
 from hpo_kit.study.open import open_study
 from hpo_kit.study.resume import resume_config
 from hpo_kit.views.report import build_report
@@ -22,8 +22,8 @@ def test_a_new_study_trains_the_best_configurations_of_an_earlier_one_first(tmp_
     first = run_study(StudyConfig(trials=4, max_epochs=2, output=str(tmp_path), study="first", seed=1))
     done = [r for r in trial_records(first.root) if r["state"] == "COMPLETE" and r["number"] != 0]  # 0: the baseline, run anyway
     best = max(done, key=lambda r: r["value"])
-    made, make = [], run_module.make_sampler  # the real one, watched: the sampler the run gave the study after the carried trials
-    monkeypatch.setattr(run_module, "make_sampler", lambda *a, **k: made.append(make(*a, **k)) or made[-1])
+    made, make = [], open_module.make_sampler  # the real one, watched: the sampler the run gave the study with its carried trials
+    monkeypatch.setattr(open_module, "make_sampler", lambda *a, **k: made.append(make(*a, **k)) or made[-1])
     second = run_study(StudyConfig(trials=8, max_epochs=2, output=str(tmp_path), study="second", seed=2, warm_start=str(first.root)))
     assert len(made) == 1 and made[0]._gamma(8) == 2  # TPE's good set: the best quarter (search/samplers)
     got = rows(second.root / "trials.csv")

@@ -22,9 +22,6 @@ from ..store.repair import check_folder, repair_study_journal, saved_config
 from ..search.budget import TimeBudget, epochs_used, finished, forecast, next_trial, started
 from ..search.ranking import best_trial, counts, is_out_of_time, is_skipped
 from ..search.results import read_summary, write_results
-from ..search.samplers import make_sampler
-from ..search.space import baselines
-from ..search.warm import warm_trials
 from ..training.devices import setup_devices
 from ..training.final import final_model
 from ..training.own_model import resolve_own
@@ -182,20 +179,12 @@ def _search(search:Search, study, prior:dict, wall, t0:float):
 # %% ../../nbs/study/42_run.ipynb #ea17815e
 def _run(config:StudyConfig, root:Path, emit, data, t0:float, own)->StudyResult:
     data = data if data is not None else load_dataset(config.dataset, seed=config.seed)
-    study, devices = open_study(config, root), setup_devices(config)
+    study, devices = open_study(config, root, data), setup_devices(config)  # a new study: its first trials queued
     prior = read_summary(root)
     lost = unrecorded_seconds(root, study, prior)  # a killed run's epochs since its last summary
     wall = lambda: prior.get("wall_seconds", 0.0) + lost + time.perf_counter() - t0
-    if study.trials:  # a study continued: its summary first, so a kill of this run counts from here
+    if started(study):  # a study continued: its summary first, so a kill of this run counts from here
         write_results(root, study, config, data, wall_seconds=wall(), devices=devices.summary())
-    else:  # a new study: the best configurations of earlier studies first, then the baselines
-        carried = warm_trials(config, data, root)  # a warm_start that cannot be used stops here, before any training
-        for params, note in carried:
-            study.enqueue_trial(params, user_attrs=dict(warm_start=note))
-        if carried:  # TPE's good set: the best quarter (search/samplers)
-            study.sampler = make_sampler(config, carried=True)
-        for params in baselines(data, config):
-            study.enqueue_trial(params)
     budget = TimeBudget(config.budget_seconds, wall, (len(data.y_train) + len(data.y_val)) / len(data.y_train))
     _started(emit, config, root, data, study, devices, budget)
     before = started(study)
