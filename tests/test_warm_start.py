@@ -1,7 +1,7 @@
 """Warm starts on real studies: the best configurations of a finished study are trained first in a new one, each
 saying where it came from, in trials.csv and the report, and the study's sampler takes its best quarter as its good
-trials, also when continued; a warm_start that cannot be used stops the study, from the
-command line, with one message and before anything is trained."""
+trials, also when continued; a warm_start that cannot be used stops the study, from the command line, with one
+message and before anything is trained."""
 import csv, subprocess
 from pathlib import Path
 

@@ -54,8 +54,8 @@ def _recover_interrupted(study, shared:bool):
             _retry(study, t)
 
 # %% ../../nbs/study/40_open.ipynb #c730c666
-def _ran(storage, name:str)->int:
-    "How many trials the study `name` in `storage` holds (0 when there is no such study yet)."
+def _held(storage, name:str)->int:
+    "How many trials, queued ones too, the study `name` in `storage` holds (0 when there is no such study yet)."
     try:
         return len(storage.get_all_trials(storage.get_study_id_from_name(name), deepcopy=False))
     except KeyError:
@@ -71,14 +71,14 @@ def open_study(config:StudyConfig, root:Path|None=None, data=None):
     root = Path(root or study_root(config))
     check_folder(root, config)
     storage = optuna_storage(config, root, on_stale=_on_stale)
-    ran = _ran(storage, config.study_name)
-    first = _first_trials(config, data, root) if data is not None and not ran else []  # an unusable warm_start: stopped before anything is stored
+    held = _held(storage, config.study_name)
+    first = _first_trials(config, data, root) if data is not None and not held else []  # an unusable warm_start: stopped before anything is stored
     study = optuna.create_study(study_name=config.study_name, storage=storage, load_if_exists=True, directions=config.directions,
                                 pruner=make_pruner(config))
     for params, attrs in first:
         study.enqueue_trial(params, user_attrs=attrs)
     carried = any("warm_start" in t.user_attrs for t in study.get_trials(deepcopy=False))
-    study.sampler = make_sampler(config, ran, carried)  # seeded past the trials already run
+    study.sampler = make_sampler(config, held, carried)  # seeded past the trials it held
     _recover_interrupted(study, shared=config.storage.startswith("postgresql"))
     for t in study.get_trials(deepcopy=False):  # a process killed between recording a trial and cleaning up after it
         if t.state.is_finished() and not resumable(t):
