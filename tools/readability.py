@@ -10,7 +10,7 @@ from pathlib import Path
 MODULE_LINES, FUNCTION_LINES, CELL_LINES = 300, 50, 40
 TRIVIAL = (ast.Return, ast.Raise, ast.Continue, ast.Break, ast.Pass)
 LAZY = ("tensorflow", "keras", "sklearn", "pydrive2", "googleapiclient", "httplib2", "google_auth_httplib2", "google.colab",
-        "google.oauth2", "PIL", "kaleido", "psycopg", "scipy")  # slow to import (TensorFlow, scikit-learn), or optional extras
+        "google.oauth2", "PIL", "kaleido", "psycopg", "scipy", "sqlalchemy")  # slow to import (TensorFlow, scikit-learn), or optional extras
 
 
 def _clause_starts(tree) -> dict:

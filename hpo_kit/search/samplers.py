@@ -23,10 +23,10 @@ def _best_quarter(n:int)->int:
     "TPE's good set of a warm-started study: the best quarter of its `n` finished trials, rounded up (see above)."
     return min(math.ceil(0.25 * n), 25)
 
-def make_sampler(config:StudyConfig, n_existing:int=0, carried:bool=False):
-    "The Optuna sampler of `config`; `carried`: the study has trials carried over from earlier studies (`warm_start`)."
+def make_sampler(config:StudyConfig, n_existing:int=0, carried:bool=False, seeded:bool=True):
+    "The Optuna sampler of `config`; `carried`: the study has trials carried over from earlier studies (`warm_start`); `seeded=False`: from fresh entropy."
     S = optuna.samplers
-    seed = None if config.seed is None else config.seed + n_existing
+    seed = None if config.seed is None or not seeded else config.seed + n_existing
     if config.sampler == "random": return S.RandomSampler(seed=seed)
     _fast_tpe()
     with warnings.catch_warnings():  # QMC and TPE's `group` are marked experimental: nothing a user can act on

@@ -61,12 +61,16 @@ HEARTBEAT_SECONDS = int(os.environ.get("HPO_KIT_HEARTBEAT", "10"))  # a dead wor
 def optuna_storage(config:StudyConfig, root:Path|str, on_stale=None):
     "The Optuna storage of `config`: the journal in the study folder, or a shared PostgreSQL database with heartbeats."
     if not config.storage.startswith("postgresql"): return journal_storage(root)
-    try:
-        with warnings.catch_warnings():  # heartbeats are marked experimental: nothing a user can act on
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(config.storage, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=3 * HEARTBEAT_SECONDS,
-                              heartbeat_stale_trial_callback=on_stale)
-    except ImportError:  # SQLAlchemy 2.1 reads postgresql:// with psycopg 3
-        raise ConfigError("storage=postgresql:// needs the PostgreSQL driver psycopg: pip install 'hpo-kit[postgres]'.") from None
-    except Exception as e:  # connection refused, unknown database, bad password: say where, never the password
-        raise ConfigError(f"cannot open {mask_secret(config.storage)}: {type(e).__name__}: {mask_secret(str(e)).splitlines()[0]}") from None
+    from sqlalchemy.exc import IntegrityError, ProgrammingError  # lazy: 0.25 s, and only a PostgreSQL storage needs it
+    for attempt in range(3):  # workers started together on a new database race to create its tables: the losers try again
+        try:
+            with warnings.catch_warnings():  # heartbeats are marked experimental: nothing a user can act on
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(config.storage, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=3 * HEARTBEAT_SECONDS,
+                                  heartbeat_stale_trial_callback=on_stale)
+        except ImportError:  # SQLAlchemy 2.1 reads postgresql:// with psycopg 3
+            raise ConfigError("storage=postgresql:// needs the PostgreSQL driver psycopg: pip install 'hpo-kit[postgres]'.") from None
+        except Exception as e:  # connection refused, unknown database, bad password: say where, never the password
+            if attempt == 2 or not isinstance(e, (IntegrityError, ProgrammingError, optuna.exceptions.StorageInternalError)):
+                raise ConfigError(f"cannot open {mask_secret(config.storage)}: {type(e).__name__}: {mask_secret(str(e)).splitlines()[0]}") from None
+            time.sleep(0.5)

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/study/40_open.ipynb #a74e4718
 from __future__ import annotations
-import math, shutil
+import math, shutil, time, warnings
 from datetime import datetime
 from pathlib import Path
 import optuna
@@ -42,7 +42,9 @@ def _on_stale(study, t):
 
 def _recover_interrupted(study, shared:bool):
     if shared:
-        fail_stale_trials(study)  # other workers' RUNNING trials may be alive: only stale heartbeats count
+        with warnings.catch_warnings():  # marked experimental: nothing a user can act on
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            fail_stale_trials(study)  # other workers' RUNNING trials may be alive: only stale heartbeats count
     else:
         for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             study._storage.set_trial_user_attr(t._trial_id, "reason", "interrupted")
@@ -66,20 +68,38 @@ def _first_trials(config:StudyConfig, data, root:Path)->list[tuple]:
     carried = [(params, dict(warm_start=note)) for params, note in warm_trials(config, data, root)]
     return carried + [(params, {}) for params in baselines(data, config)]
 
+def _queued_by_another(storage, name:str, seconds:float=5.0)->bool:
+    "Whether the study `name`, just created by another worker, gets its first trials from it within `seconds`."
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if _held(storage, name): return True
+        time.sleep(0.1)
+    return False
+
+# %% ../../nbs/study/40_open.ipynb #b3209ed8
+def _create(config:StudyConfig, storage, pruner)->tuple:
+    "The study of `config` in `storage`, and whether this call created it (False: it was there, or another worker created it first)."
+    try:
+        return optuna.create_study(study_name=config.study_name, storage=storage, directions=config.directions, pruner=pruner), True
+    except optuna.exceptions.DuplicatedStudyError:
+        return optuna.load_study(study_name=config.study_name, storage=storage, pruner=pruner), False
+
 def open_study(config:StudyConfig, root:Path|None=None, data=None):
     "Create, or load and recover, the Optuna study of `config` in its study folder; a new one with `data` gets its first trials queued."
-    root = Path(root or study_root(config))
+    root, shared = Path(root or study_root(config)), config.storage.startswith("postgresql")
     check_folder(root, config)
     storage = optuna_storage(config, root, on_stale=_on_stale)
     held = _held(storage, config.study_name)
     first = _first_trials(config, data, root) if data is not None and not held else []  # an unusable warm_start: stopped before anything is stored
-    study = optuna.create_study(study_name=config.study_name, storage=storage, load_if_exists=True, directions=config.directions,
-                                pruner=make_pruner(config))
+    study, made = _create(config, storage, make_pruner(config))
+    joined = shared and not made  # a worker joining a shared study that was there, or that another worker created a moment ago
+    if joined and first and _queued_by_another(storage, config.study_name):
+        first = []
     for params, attrs in first:
         study.enqueue_trial(params, user_attrs=attrs)
     carried = any("warm_start" in t.user_attrs for t in study.get_trials(deepcopy=False))
-    study.sampler = make_sampler(config, held, carried)  # seeded past the trials it held
-    _recover_interrupted(study, shared=config.storage.startswith("postgresql"))
+    study.sampler = make_sampler(config, held, carried, seeded=not joined)  # seeded past the trials it held
+    _recover_interrupted(study, shared)
     for t in study.get_trials(deepcopy=False):  # a process killed between recording a trial and cleaning up after it
         if t.state.is_finished() and not resumable(t):
             drop_checkpoints(root, study, t)
