@@ -28,7 +28,10 @@ def wait_for(proc, cond, timeout=240) -> bool:
 
 
 def trials(root: Path) -> list:
-    return optuna.load_study(study_name=root.name, storage=journal_storage(root)).trials
+    "The study's trials; none while the run has created its journal but not yet the study (it queues its first trials first)."
+    storage = journal_storage(root)
+    if root.name not in optuna.get_all_study_names(storage): return []
+    return optuna.load_study(study_name=root.name, storage=storage).trials
 
 
 def durable_epochs(root: Path) -> dict:
