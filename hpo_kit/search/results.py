@@ -140,7 +140,7 @@ def write_results(root:Path, study, config:StudyConfig, data=None, wall_seconds:
 def final_label(s:dict)->str:
     "What the final model of a study summary is, in words."
     f = s.get("final") or {}
-    if f.get("kind") == "refit": return f"trial {f['best_trial']}'s configuration refitted on training + validation data for {f['epochs']} epochs"
+    if f.get("kind") == "refit": return f"trial {f['best_trial']}'s configuration refitted on training + validation data for {f['epochs']} epoch{'s' * (f['epochs'] != 1)}"
     if f.get("kind") == "ensemble": return f"average of trials {', '.join(map(str, f['members']))}" + (" (the best one refitted)" if f.get("refit") else "")
     return f"trial {f['best_trial']}'s own model" if f else "not built yet (the search has not finished)"
 
