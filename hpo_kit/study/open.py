@@ -4,7 +4,8 @@
 
 # %% ../../nbs/study/40_open.ipynb #a74e4718
 from __future__ import annotations
-import math, shutil, time, warnings
+import math, shutil, sys, time, warnings
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 import optuna
@@ -68,6 +69,14 @@ def _first_trials(config:StudyConfig, data, root:Path)->list[tuple]:
     carried = [(params, dict(warm_start=note)) for params, note in warm_trials(config, data, root)]
     return carried + [(params, {}) for params in baselines(data, config)]
 
+def _kept_warm_start(config:StudyConfig, saved:StudyConfig|None, root:Path, held:int)->StudyConfig:
+    "`config` with the `warm_start` its study began with (`saved`'s) once the study holds trials: a warm start chooses only a new study's first trials."
+    if not held or saved is None or saved.warm_start == config.warm_start: return config
+    if config.warm_start:
+        print(f"hpo-kit: warm_start={config.warm_start} is not used: the study in {root} holds {held} trials already, and a warm start "
+              "chooses the first trials of a new study; continuing it (another study=NAME starts a new one from it).", file=sys.stderr)
+    return replace(config, warm_start=saved.warm_start)
+
 def _queued_by_another(storage, name:str, seconds:float=5.0)->bool:
     "Whether the study `name`, just created by another worker, gets its first trials from it within `seconds`."
     end = time.monotonic() + seconds
@@ -87,9 +96,10 @@ def _create(config:StudyConfig, storage, pruner)->tuple:
 def open_study(config:StudyConfig, root:Path|None=None, data=None):
     "Create, or load and recover, the Optuna study of `config` in its study folder; a new one with `data` gets its first trials queued."
     root, shared = Path(root or study_root(config)), config.storage.startswith("postgresql")
-    check_folder(root, config)
+    saved = check_folder(root, config)
     storage = optuna_storage(config, root, on_stale=_on_stale)
     held = _held(storage, config.study_name)
+    config = _kept_warm_start(config, saved, root, held)
     first = _first_trials(config, data, root) if data is not None and not held else []  # an unusable warm_start: stopped before anything is stored
     study, made = _create(config, storage, make_pruner(config))
     joined = shared and not made  # a worker joining a shared study that was there, or that another worker created a moment ago
