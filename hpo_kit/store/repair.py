@@ -57,13 +57,12 @@ def saved_config(root:Path|str, repair:bool=False)->StudyConfig|None:
                   f"{kept.name}.", file=sys.stderr)
         return cfg
 
-# %% ../../nbs/store/17_repair.ipynb #6069d5db
-def check_folder(root:Path, config:StudyConfig)->StudyConfig|None:
-    "The configuration the study in `root` was created with (None for a new folder); refused when `config` differs from it (budget, final model and location aside)."
+# %% ../../nbs/store/17_repair.ipynb #2a8eed4b
+def check_folder(root:Path, config:StudyConfig):
+    "Refuse to continue the study in `root` with a `config` that differs from the one it was created with (budget, final model and location aside)."
     old = saved_config(root, repair=True)
-    if old is None: return None
+    if old is None: return
     diff = config_diff(old, config)
     if diff: raise ConfigError(f"The study folder {root} was created with a different configuration:\n  " + "\n  ".join(diff) +
                                "\nOnly trials, timeout, time_budget, refit, ensemble, storage and credentials may change. "
                                "Use another study=NAME (or output=DIR) for a new study.")
-    return old

@@ -11,7 +11,7 @@ from pathlib import Path
 import optuna
 from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
-from ..config import StudyConfig, config_to_yaml
+from ..config import StudyConfig, config_from_yaml, config_to_yaml
 from ..store.files import read_rows, study_root, write_atomic
 from ..store.journal import CONFIG_ATTR, optuna_storage
 from ..store.repair import check_folder
@@ -69,12 +69,15 @@ def _first_trials(config:StudyConfig, data, root:Path)->list[tuple]:
     carried = [(params, dict(warm_start=note)) for params, note in warm_trials(config, data, root)]
     return carried + [(params, {}) for params in baselines(data, config)]
 
-def _kept_warm_start(config:StudyConfig, saved:StudyConfig|None, root:Path, held:int)->StudyConfig:
-    "`config` with the `warm_start` its study began with (`saved`'s) once the study holds trials: a warm start chooses only a new study's first trials."
-    if not held or saved is None or saved.warm_start == config.warm_start: return config
+def _kept_warm_start(config:StudyConfig, study, held:int)->StudyConfig:
+    "`config` with the `warm_start` of the configuration `study` keeps, once it holds trials: a warm start chooses only a new study's first trials."
+    text = study.user_attrs.get(CONFIG_ATTR) if held else None  # the study's own copy: a worker's new folder has no config.yaml
+    saved = config_from_yaml(text) if text else None
+    if saved is None or saved.warm_start == config.warm_start: return config
     if config.warm_start:
-        print(f"hpo-kit: warm_start={config.warm_start} is not used: the study in {root} holds {held} trials already, and a warm start "
-              "chooses the first trials of a new study; continuing it (another study=NAME starts a new one from it).", file=sys.stderr)
+        print(f"hpo-kit: warm_start={config.warm_start} is not used: study {config.study_name} already holds {held} trial{'s' * (held != 1)}, "
+              "and a warm start only chooses a new study's first trials. Continuing it as it began; to warm-start a new study, "
+              "give another study=NAME.", file=sys.stderr)
     return replace(config, warm_start=saved.warm_start)
 
 def _queued_by_another(storage, name:str, seconds:float=5.0)->bool:
@@ -96,12 +99,12 @@ def _create(config:StudyConfig, storage, pruner)->tuple:
 def open_study(config:StudyConfig, root:Path|None=None, data=None):
     "Create, or load and recover, the Optuna study of `config` in its study folder; a new one with `data` gets its first trials queued."
     root, shared = Path(root or study_root(config)), config.storage.startswith("postgresql")
-    saved = check_folder(root, config)
+    check_folder(root, config)
     storage = optuna_storage(config, root, on_stale=_on_stale)
     held = _held(storage, config.study_name)
-    config = _kept_warm_start(config, saved, root, held)
     first = _first_trials(config, data, root) if data is not None and not held else []  # an unusable warm_start: stopped before anything is stored
     study, made = _create(config, storage, make_pruner(config))
+    config = _kept_warm_start(config, study, held)
     joined = shared and not made  # a worker joining a shared study that was there, or that another worker created a moment ago
     if joined and first and _queued_by_another(storage, config.study_name):
         first = []
