@@ -13,6 +13,7 @@ from .backend import import_keras_quietly
 from .interrupts import stop_on_signals
 from .events import EpochEnd, StudyFinished, StudyStarted, TrialFinished, TrialStarted
 from .config import StudyConfig, config_from, config_from_yaml, parse_options
+from .config.study_config import MAY_CHANGE
 from .config.choices import HELP, PRESET_HELP, PRESETS
 from .data import check_dataset_file, dataset_table, load_dataset
 from .store.files import read_rows, write_atomic
@@ -148,7 +149,7 @@ def _study_commands(sub, quiet):
     pl.add_argument("--config", metavar="YAML", help="read options from a YAML file; key=value pairs override it")
     res = sub.add_parser("resume", help="continue a study folder with its saved configuration", parents=[quiet])
     res.add_argument("folder", help="the study folder (holds config.yaml)")
-    res.add_argument("options", nargs="*", metavar="key=value", help="only trials, timeout, time_budget, refit, ensemble, storage and credentials may change")
+    res.add_argument("options", nargs="*", metavar="key=value", help=f"only {MAY_CHANGE} may change")
     wk = sub.add_parser("worker", help="join a study in a shared PostgreSQL storage as one more worker", parents=[quiet])
     wk.add_argument("options", nargs="*", metavar="key=value", help="storage=postgresql://... and study=NAME (required); output=DIR")
 

@@ -13,7 +13,8 @@ from .choices import (ACTIVATIONS, DATASETS, HEALTH_METRICS, JIT_CHOICES, MODES,
 from .params import check_space, normalize_space, own_model_space
 
 # %% auto #0
-__all__ = ['MAX_TIME_BUDGET', 'BUDGET_FIELDS', 'FINAL_FIELDS', 'Derived', 'StudyConfig', 'parse_duration', 'config_diff']
+__all__ = ['MAX_TIME_BUDGET', 'BUDGET_FIELDS', 'FINAL_FIELDS', 'RESUME_FIELDS', 'MAY_CHANGE', 'Derived', 'StudyConfig',
+           'parse_duration', 'config_diff']
 
 # %% ../../nbs/config/06_study_config.ipynb #76744fa1
 class Derived:
@@ -252,6 +253,8 @@ def _validate(cfg:StudyConfig):
 BUDGET_FIELDS = ("trials", "timeout", "time_budget")
 FINAL_FIELDS = ("refit", "ensemble")  # decide only the final model, so a finished study may be reopened to change them
 _LOCATION_FIELDS = ("output", "study", "storage", "credentials", "warm_start")  # warm_start: only where the first trials came from
+RESUME_FIELDS = BUDGET_FIELDS + FINAL_FIELDS + ("storage", "credentials")  # what a continued study may change
+MAY_CHANGE = ", ".join(RESUME_FIELDS[:-1]) + " and " + RESUME_FIELDS[-1]  # the same, in words, for refusals and help
 
 def config_diff(old:StudyConfig, new:StudyConfig)->list[str]:
     "Readable lines for each option that differs between `old` and `new`, budget and location aside."

@@ -8,6 +8,7 @@ import os, shutil, sys, tempfile, time
 from pathlib import Path
 from ..errors import ConfigError
 from ..config import StudyConfig, config_diff, config_from_yaml, config_to_yaml
+from ..config.study_config import MAY_CHANGE
 from .files import write_atomic
 from .journal import CONFIG_ATTR, journal_storage, repair_journal
 
@@ -57,12 +58,11 @@ def saved_config(root:Path|str, repair:bool=False)->StudyConfig|None:
                   f"{kept.name}.", file=sys.stderr)
         return cfg
 
-# %% ../../nbs/store/17_repair.ipynb #2a8eed4b
+# %% ../../nbs/store/17_repair.ipynb #9c9f2c0d
 def check_folder(root:Path, config:StudyConfig):
     "Refuse to continue the study in `root` with a `config` that differs from the one it was created with (budget, final model and location aside)."
     old = saved_config(root, repair=True)
     if old is None: return
     diff = config_diff(old, config)
     if diff: raise ConfigError(f"The study folder {root} was created with a different configuration:\n  " + "\n  ".join(diff) +
-                               "\nOnly trials, timeout, time_budget, refit, ensemble, storage and credentials may change. "
-                               "Use another study=NAME (or output=DIR) for a new study.")
+                               f"\nOnly {MAY_CHANGE} may change. Use another study=NAME (or output=DIR) for a new study.")

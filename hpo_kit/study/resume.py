@@ -8,13 +8,13 @@ from pathlib import Path
 import optuna
 from ..errors import ConfigError
 from ..config import StudyConfig, config_from, config_from_yaml
-from ..config.study_config import BUDGET_FIELDS, FINAL_FIELDS
+from ..config.study_config import RESUME_FIELDS
 from ..store.journal import CONFIG_ATTR, optuna_storage
 from ..store.repair import saved_config
 from .run import StudyResult, run_study
 
 # %% auto #0
-__all__ = ['RESUME_FIELDS', 'worker_config', 'resume_config', 'resume_study']
+__all__ = ['worker_config', 'resume_config', 'resume_study']
 
 # %% ../../nbs/study/43_resume.ipynb #00b5839e
 def worker_config(storage:str, study:str, **where)->StudyConfig:
@@ -27,8 +27,6 @@ def worker_config(storage:str, study:str, **where)->StudyConfig:
     return config_from(dict(where, storage=storage, study=study), base=config_from_yaml(attrs[CONFIG_ATTR]))
 
 # %% ../../nbs/study/43_resume.ipynb #e1bd4e13
-RESUME_FIELDS = BUDGET_FIELDS + FINAL_FIELDS + ("storage", "credentials")
-
 def resume_config(folder:Path|str, **changes)->StudyConfig:
     "The configuration saved in study `folder`, with allowed `changes` (budget, storage)."
     root = Path(folder)
